@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+// Every setting Pledge reads from its environment, validated once at start. A wrong value stops the process with
+// one line naming the variable and what it accepts.
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('localhost'),
+  PLEDGE_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  PLEDGE_MASTER_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)')
+    .optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  PLEDGE_MAIL_DIR: z.string().min(1).optional(),
+  PLEDGE_BASE_URL: httpUrl.optional(),
+  PLEDGE_SHOP_NAME: z.string().trim().min(1).max(80).default('Pledge Cosmetics'),
+  PLEDGE_CONTACT_EMAIL: z.email().default('privacy@example.com'),
+  PLEDGE_CONTACT_PHONE: z
+    .string()
+    .regex(/^\+?[0-9 ()-]{6,24}$/, 'must be a phone number of digits, spaces, brackets and dashes')
+    .default('+1 555 0100'),
+  PLEDGE_MAIL_FROM: z.email().optional(),
+  PLEDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PLEDGE_FORM_RATE_LIMIT: positiveInt.default(60),
+  PLEDGE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+});
+
+// Settings that may carry credentials are never echoed back in an error.
+const SECRET_SETTINGS = new Set(['DATABASE_URL', 'PLEDGE_MASTER_KEY', 'SMTP_URL']);
+
+export type Config = {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  masterKey: string | undefined;
+  smtpUrl: string | undefined;
+  mailDir: string;
+  baseUrl: string;
+  shop: { name: string; contactEmail: string; contactPhone: string; mailFrom: string };
+  logLevel: z.infer<typeof schema>['PLEDGE_LOG_LEVEL'];
+  formRateLimitPerMinute: number;
+  trustProxy: boolean;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty variables count as unset, as shells and .env files commonly leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const shown = SECRET_SETTINGS.has(name) ? 'value hidden' : `got ${JSON.stringify(present[name] ?? '')}`;
+    throw new ConfigError(`${name} ${describeIssue(issue)} (${shown})`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.PLEDGE_MASTER_KEY) {
+    throw new ConfigError('PLEDGE_MASTER_KEY is required when NODE_ENV=production (32 bytes in base64)');
+  }
+  const dataDir = path.resolve(e.PLEDGE_DATA_DIR);
+  const baseUrl = (e.PLEDGE_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    masterKey: e.PLEDGE_MASTER_KEY,
+    smtpUrl: e.SMTP_URL,
+    // The dev mail sink stands in for recipients' inboxes, so it lives outside the shop's data directory.
+    mailDir: path.resolve(e.PLEDGE_MAIL_DIR ?? 'mailbox'),
+    baseUrl,
+    shop: {
+      name: e.PLEDGE_SHOP_NAME,
+      contactEmail: e.PLEDGE_CONTACT_EMAIL,
+      contactPhone: e.PLEDGE_CONTACT_PHONE,
+      mailFrom: e.PLEDGE_MAIL_FROM ?? `no-reply@${new URL(baseUrl).hostname === 'localhost' ? 'example.com' : new URL(baseUrl).hostname}`,
+    },
+    logLevel: e.PLEDGE_LOG_LEVEL,
+    formRateLimitPerMinute: e.PLEDGE_FORM_RATE_LIMIT,
+    trustProxy: e.PLEDGE_TRUST_PROXY === 'true',
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'string' ? 'must not be empty' : `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return issue.origin === 'string' ? `must be at most ${String(issue.maximum)} characters` : `must be at most ${String(issue.maximum)}`;
+    case 'invalid_type':
+      return issue.expected === 'number' ? 'must be a whole number' : `must be a ${issue.expected}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? `must be a URL (${urlHint(String(issue.path[0]))})` : issue.format === 'email' ? 'must be an e-mail address' : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function urlHint(name: string): string {
+  if (name === 'DATABASE_URL') return 'postgres://user:password@host:5432/database';
+  if (name === 'SMTP_URL') return 'smtp://user:password@host:587 or smtps://…';
+  return 'http:// or https://';
+}

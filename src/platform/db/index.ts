@@ -1,0 +1,132 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+
+// One schema and one migration history for both engines: PGlite (embedded, the default) and PostgreSQL.
+
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
+export type Tx = PgTransaction<PgQueryResultHKT, Record<string, never>>;
+export type Executor = Db | Tx;
+
+export type Database = {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  /** The raw client, for pg-boss's adapter and for tools that need the driver itself. */
+  client: PGlite | pg.Pool;
+  /** Statements sent since the database was opened; tests hold pages to a query budget with it. */
+  queries: { count: number };
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+};
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle');
+
+const insideTransaction = new AsyncLocalStorage<true>();
+
+// A query on the root handle from inside a transaction callback deadlocks PGlite (one connection, held by the
+// transaction) and silently escapes the transaction on PostgreSQL. Both are the same bug, so both fail loudly.
+function guardRootQueries<T extends object>(client: T, methods: (keyof T)[]): void {
+  for (const method of methods) {
+    const original = client[method] as (...args: unknown[]) => unknown;
+    Object.defineProperty(client, method, {
+      value(this: unknown, ...args: unknown[]) {
+        if (insideTransaction.getStore()) {
+          throw new Error('query on the root database inside a transaction: use the transaction handle (tx)');
+        }
+        return original.apply(this, args);
+      },
+    });
+  }
+}
+
+export type OpenOptions = { databaseUrl?: string | undefined; dataDir?: string | undefined; poolSize?: number };
+
+/** Opens PostgreSQL when a URL is given, otherwise PGlite in `dataDir` (or in memory when neither is given). */
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const queries = { count: 0 };
+  const logger = { logQuery: () => void queries.count++ };
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    pool.on('error', () => undefined); // an idle client dropped by the server is replaced on next use
+    guardRootQueries(pool, ['query']);
+    const db = drizzlePg(pool, { logger }) as unknown as Db;
+    return {
+      kind: 'postgres',
+      db,
+      client: pool,
+      queries,
+      ping: (timeoutMs) => ping(db, timeoutMs),
+      close: () => pool.end(),
+    };
+  }
+  if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+  const client = await PGlite.create(options.dataDir);
+  guardRootQueries(client, ['query', 'exec']);
+  const db = drizzlePglite(client, { logger }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    client,
+    queries,
+    ping: (timeoutMs) => ping(db, timeoutMs),
+    close: () => client.close(),
+  };
+}
+
+async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    return await Promise.race([db.execute(sql`select 1`).then(() => true), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const MIGRATION_LOCK = 0x706c6467; // "pldg": one migrator at a time when several instances start together
+
+/** Applies every pending migration. Safe to call from several instances at once on PostgreSQL. */
+export async function migrateDatabase(database: Database): Promise<void> {
+  if (database.client instanceof PGlite) {
+    await migratePglite(database.db as never, { migrationsFolder: MIGRATIONS_DIR });
+    return;
+  }
+  const client = await database.client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migratePg(drizzlePg(client), { migrationsFolder: MIGRATIONS_DIR });
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+
+/**
+ * Runs `work` in a transaction (a savepoint when already inside one). On PostgreSQL a serialization failure or
+ * deadlock retries the whole unit of work; PGlite has one connection, so neither can happen there.
+ */
+export async function inTransaction<T>(db: Executor, work: (tx: Tx) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await insideTransaction.run(true, () => db.transaction((tx) => work(tx as Tx)));
+    } catch (error) {
+      const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+      if (attempt >= attempts || !code || !RETRYABLE.has(code)) throw error;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/index.ts';
+import type { Jobs } from '../jobs.ts';
+import { deriveKey } from '../keys.ts';
+import type { Log } from '../log.ts';
+import type { Assets } from './assets.ts';
+import { PUBLIC_DIR } from './assets.ts';
+import { installErrorHandling } from './errors.ts';
+import { html, type Html } from './html.ts';
+import type { Layout } from './layout.ts';
+
+/** Everything a feature needs from the platform, passed to it when it registers its routes. */
+export type Platform = {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  jobs: Jobs;
+  log: Log;
+  assets: Assets;
+  layout: Layout;
+  masterKey: Buffer;
+};
+
+/** A capability's routes: registered in order, after the platform's own. */
+export type Feature = (app: FastifyInstance, platform: Platform) => void | Promise<void>;
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false for routes authenticated otherwise (bearer tokens), where a CSRF token has no meaning. */
+    csrf?: boolean;
+  }
+}
+
+export async function buildApp(platform: Platform, features: Feature[]): Promise<FastifyInstance> {
+  const { config } = platform;
+  const production = config.env === 'production';
+  const app = Fastify({
+    loggerInstance: platform.log as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  installErrorHandling(app, platform.layout, !production);
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        objectSrc: ["'none'"],
+        ...(production ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: production ? { maxAge: 31536000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+
+  await app.register(fastifyCookie, { secret: deriveKey(platform.masterKey, 'cookie-signing').toString('base64') });
+  await app.register(fastifyFormbody);
+  await app.register(fastifyCsrf, {
+    cookieKey: production ? '__Host-csrf' : 'csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: production, signed: true },
+  });
+
+  // Every state-changing route is rate-limited per client unless it sets its own limit. This hook must be added
+  // before the rate-limit plugin, whose own route hook reads the setting.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.some((m) => STATE_CHANGING.has(m))) return;
+    route.config = { ...route.config };
+    (route.config as Record<string, unknown>).rateLimit ??= { max: config.formRateLimitPerMinute, timeWindow: '1 minute' };
+  });
+  await app.register(fastifyRateLimit, { global: false });
+
+  // CSRF on every state-changing request, after the body is parsed (the token travels in the form).
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!STATE_CHANGING.has(request.method) || request.routeOptions.config.csrf === false) return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, serve: false });
+  app.get('/assets/:file', (request, reply) => {
+    const file = platform.assets.resolve((request.params as { file: string }).file);
+    if (!file) return reply.callNotFound();
+    return reply.sendFile(file, { maxAge: '365d', immutable: true });
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const ok = await platform.database.ping();
+    reply.header('cache-control', 'no-store');
+    return reply.status(ok ? 200 : 503).send(ok ? { status: 'ok' } : { status: 'unavailable' });
+  });
+
+  for (const feature of features) await feature(app, platform);
+  return app;
+}
+
+/** The hidden CSRF field every form carries. */
+export function csrfField(reply: FastifyReply): Html {
+  return html`<input type="hidden" name="_csrf" value="${reply.generateCsrf()}">`;
+}
+
+export function sendPage(reply: FastifyReply, markup: string, status = 200) {
+  return reply.status(status).type('text/html; charset=utf-8').send(markup);
+}

@@ -1,0 +1,45 @@
+import type { Config } from '../config.ts';
+import type { Assets } from './assets.ts';
+import { html, type Html } from './html.ts';
+
+export type PageOptions = { title: string; body: Html; description?: string; nav?: Html };
+
+export type Layout = { page(options: PageOptions): string };
+
+export function createLayout(config: Config, assets: Assets): Layout {
+  const { shop } = config;
+  const stylesheet = assets.url('style.css');
+  const icon = assets.url('favicon.svg');
+  return {
+    page({ title, body, description, nav }) {
+      const fullTitle = title === shop.name ? title : `${title} · ${shop.name}`;
+      return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${fullTitle}</title>
+${description ? html`<meta name="description" content="${description}">` : ''}
+<link rel="stylesheet" href="${stylesheet}">
+<link rel="icon" href="${icon}" type="image/svg+xml">
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="site-header">
+  <a class="brand" href="/">${shop.name}</a>
+  <nav aria-label="Main">${nav ?? html`<a href="/">Shop</a>`}</nav>
+</header>
+<main id="main">
+${body}
+</main>
+<footer class="site-footer">
+  <p>Questions about your order or your data? Write to <a href="mailto:${shop.contactEmail}">${shop.contactEmail}</a>
+  or call <a href="tel:${shop.contactPhone.replace(/[^+0-9]/g, '')}">${shop.contactPhone}</a>.</p>
+  <p>&copy; ${shop.name}</p>
+</footer>
+</body>
+</html>
+`.value;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { sql } from 'drizzle-orm';
+import { PgBoss, fromDrizzle, fromPglite, type QueueOptions } from 'pg-boss';
+import type { Database, Executor } from './db/index.ts';
+import type { Log } from './log.ts';
+
+// Background jobs on pg-boss, in the shop's own database. A job that follows from a write is enqueued inside that
+// write's transaction, so either both happen or neither does. Payloads carry ids, never personal data.
+
+export type JobHandler<T> = (data: T) => Promise<void>;
+
+export type JobDefinition<T extends object = object> = {
+  name: string;
+  queue?: Omit<QueueOptions, 'name'>;
+  handler: JobHandler<T>;
+};
+
+export type Jobs = {
+  define<T extends object>(job: JobDefinition<T>): void;
+  /** Enqueue; pass the transaction (`tx`) so the job exists only if the transaction commits. */
+  send(name: string, data: object, options?: { within?: Executor; singletonKey?: string; startAfter?: Date }): Promise<string | null>;
+  start(options?: { work?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+  boss: PgBoss;
+};
+
+export function createJobs(database: Database, log: Log, options: { pollingIntervalSeconds?: number } = {}): Jobs {
+  const boss =
+    database.kind === 'pglite'
+      ? new PgBoss({ db: fromPglite(database.client as Parameters<typeof fromPglite>[0]), backend: 'pglite', schema: 'pgboss' })
+      : new PgBoss({ connectionString: connectionStringOf(database), schema: 'pgboss', max: 4, useListenNotify: true });
+  boss.on('error', (error: Error) => log.error({ err: error }, 'job system error'));
+  const definitions = new Map<string, JobDefinition>();
+  let started = false;
+
+  return {
+    boss,
+    define(job) {
+      if (started) throw new Error(`job ${job.name} defined after the job system started`);
+      definitions.set(job.name, job as unknown as JobDefinition);
+    },
+    async send(name, data, sendOptions = {}) {
+      if (!definitions.has(name)) throw new Error(`unknown job ${name}`);
+      return boss.send(name, data, {
+        ...(sendOptions.within ? { db: fromDrizzle(sendOptions.within as never, sql) } : {}),
+        ...(sendOptions.singletonKey ? { singletonKey: sendOptions.singletonKey } : {}),
+        ...(sendOptions.startAfter ? { startAfter: sendOptions.startAfter } : {}),
+      });
+    },
+    async start({ work = true } = {}) {
+      await boss.start();
+      started = true;
+      for (const job of definitions.values()) {
+        await boss.createQueue(job.name, { notify: true, retryLimit: 8, retryDelay: 2, retryBackoff: true, retryDelayMax: 600, ...job.queue });
+        if (!work) continue;
+        await boss.work<object>(
+          job.name,
+          { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
+          async (batch) => {
+            for (const item of batch) await job.handler(item.data);
+          },
+        );
+      }
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      await boss.stop({ graceful: true, timeout: 10_000, close: true });
+    },
+  };
+}
+
+function connectionStringOf(database: Database): string {
+  const options = (database.client as { options?: { connectionString?: string } }).options;
+  if (!options?.connectionString) throw new Error('PostgreSQL pool has no connection string');
+  return options.connectionString;
+}

@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+// The catalogue holds no personal data: products, their categories and stock.
+
+export const categories = pgTable('category', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  description: text('description').notNull(),
+  position: integer('position').notNull(),
+});
+
+export const products = pgTable(
+  'product',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    slug: text('slug').notNull().unique(),
+    name: text('name').notNull(),
+    brand: text('brand').notNull(),
+    categoryId: integer('category_id')
+      .notNull()
+      .references(() => categories.id),
+    summary: text('summary').notNull(),
+    description: text('description').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    stock: integer('stock').notNull(),
+    /** Colour of the generated product picture (hex, e.g. #d9a38b). */
+    swatch: text('swatch').notNull(),
+    /** Position in the storefront listing: lower first. */
+    position: integer('position').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('product_category_position_idx').on(t.categoryId, t.position),
+    index('product_position_idx').on(t.position),
+    check('product_price_not_negative', sql`${t.priceCents} >= 0`),
+    check('product_stock_not_negative', sql`${t.stock} >= 0`),
+  ],
+);
+
+export type Category = typeof categories.$inferSelect;
+export type Product = typeof products.$inferSelect;

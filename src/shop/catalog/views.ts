@@ -1,0 +1,69 @@
+import { html, type Html } from '../../platform/http/html.ts';
+import type { Category, Product } from './schema.ts';
+import { formatPrice, type ProductCard, type ProductPage } from './service.ts';
+
+export function categoryNav(categories: Category[], current?: string): Html {
+  return html`<a href="/"${current === undefined ? html` aria-current="page"` : ''}>All</a>${categories.map(
+    (c) => html`<a href="/categories/${c.slug}"${c.slug === current ? html` aria-current="page"` : ''}>${c.name}</a>`,
+  )}`;
+}
+
+function stockNote(stock: number): Html {
+  if (stock === 0) return html`<span class="stock out">Out of stock</span>`;
+  if (stock < 10) return html`<span class="stock low">Only ${stock} left</span>`;
+  return html`<span class="stock in">In stock</span>`;
+}
+
+function card(p: ProductCard): Html {
+  return html`<li class="card">
+  <a href="/products/${p.slug}">
+    <img src="/images/products/${p.slug}.svg" alt="" width="200" height="200" loading="lazy">
+    <span class="brand">${p.brand}</span>
+    <span class="name">${p.name}</span>
+  </a>
+  <span class="summary">${p.summary}</span>
+  <span class="price">${formatPrice(p.priceCents)}</span>
+  ${stockNote(p.stock)}
+</li>`;
+}
+
+function pagination(listing: ProductPage, basePath: string): Html {
+  const pages = Math.max(1, Math.ceil(listing.total / listing.perPage));
+  if (pages === 1) return html``;
+  const link = (page: number) => (page === 1 ? basePath : `${basePath}?page=${page}`);
+  return html`<nav class="pagination" aria-label="Pages">
+  ${listing.page > 1 ? html`<a rel="prev" href="${link(listing.page - 1)}">← Previous</a>` : ''}
+  <span>Page ${listing.page} of ${pages}</span>
+  ${listing.page < pages ? html`<a rel="next" href="${link(listing.page + 1)}">Next →</a>` : ''}
+</nav>`;
+}
+
+export function listingView(options: { heading: string; intro: string; listing: ProductPage; basePath: string }): Html {
+  const { heading, intro, listing, basePath } = options;
+  return html`<section class="listing">
+  <h1>${heading}</h1>
+  <p class="intro">${intro}</p>
+  ${listing.products.length === 0
+    ? html`<p>No products here yet.</p>`
+    : html`<p class="count">${listing.total} ${listing.total === 1 ? 'product' : 'products'}</p>
+  <ul class="grid">${listing.products.map(card)}</ul>`}
+  ${pagination(listing, basePath)}
+</section>`;
+}
+
+export function productView(product: Product & { categorySlug: string; categoryName: string }): Html {
+  return html`<article class="product">
+  <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">Shop</a> › <a href="/categories/${product.categorySlug}">${product.categoryName}</a></nav>
+  <div class="product-body">
+    <img src="/images/products/${product.slug}.svg" alt="${product.name}" width="400" height="400">
+    <div>
+      <p class="brand">${product.brand}</p>
+      <h1>${product.name}</h1>
+      <p class="price">${formatPrice(product.priceCents)}</p>
+      ${stockNote(product.stock)}
+      <p class="summary">${product.summary}</p>
+      <p>${product.description}</p>
+    </div>
+  </div>
+</article>`;
+}
