@@ -56,7 +56,18 @@ export function createJobs(database: Database, log: Log, options: { pollingInter
           job.name,
           { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
           async (batch) => {
-            for (const item of batch) await job.handler(item.data);
+            for (const item of batch) {
+              try {
+                await job.handler(item.data);
+              } catch (error) {
+                // pg-boss stores a failed job's error, and messages can quote personal data (an SMTP refusal
+                // names the recipient): only the error's class and code are kept or logged.
+                const code = (error as { code?: unknown }).code;
+                const summary = `${(error as Error).name ?? 'Error'}${typeof code === 'string' ? ` ${code}` : ''}`;
+                log.warn({ job: job.name, jobId: item.id, error: summary }, 'job failed; it will be retried');
+                throw new Error(`${job.name} failed: ${summary}`);
+              }
+            }
           },
         );
       }

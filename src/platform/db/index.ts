@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -48,7 +48,13 @@ function guardRootQueries<T extends object>(client: T, methods: (keyof T)[]): vo
   }
 }
 
-export type OpenOptions = { databaseUrl?: string | undefined; dataDir?: string | undefined; poolSize?: number };
+export type OpenOptions = {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  poolSize?: number;
+  /** PGlite only: start from a dumped data directory (tests start from a migrated template this way). */
+  loadDataDir?: Blob;
+};
 
 /** Opens PostgreSQL when a URL is given, otherwise PGlite in `dataDir` (or in memory when neither is given). */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
@@ -69,7 +75,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     };
   }
   if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
-  const client = await PGlite.create(options.dataDir);
+  const client = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   guardRootQueries(client, ['query', 'exec']);
   const db = drizzlePglite(client, { logger }) as unknown as Db;
   return {
@@ -129,4 +135,9 @@ export async function inTransaction<T>(db: Executor, work: (tx: Tx) => Promise<T
       if (attempt >= attempts || !code || !RETRYABLE.has(code)) throw error;
     }
   }
+}
+
+/** Rows of a raw SQL query; both drivers answer `{ rows }`. */
+export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
+  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 }

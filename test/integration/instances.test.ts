@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { inTransaction, queryRows } from '../../src/platform/db/index.ts';
+import { DELIVER_MAIL_JOB, queueMail } from '../../src/platform/mail/service.ts';
+import type { OutgoingMail } from '../../src/platform/mail/transport.ts';
+import { freshDatabase, type TestDatabase } from '../support/databases.ts';
+import { eventually, startTestShop, type TestShop } from '../support/shop.ts';
+
+// Pledge scales out by running several stateless instances on one PostgreSQL: jobs and the outbox live in the
+// database, so a job enqueued by one instance is handled once, by whichever instance claims it. (PGlite is one
+// process's embedded database, so this is PostgreSQL only.)
+
+describe('two instances on one PostgreSQL', () => {
+  let database: TestDatabase;
+  let a: TestShop;
+  let b: TestShop;
+  const handledBy: Record<string, string[]> = {};
+
+  before(async () => {
+    database = await freshDatabase('postgres');
+    a = await startTestShop('postgres', { database, work: true });
+    b = await startTestShop('postgres', { database, seed: false, work: true });
+    for (const [name, shop] of [['a', a], ['b', b]] as const) {
+      shop.runtime.mail.send = async (mail: OutgoingMail) => {
+        (handledBy[mail.id] ??= []).push(name);
+      };
+    }
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    await database?.drop();
+  });
+
+  test('both serve the same shop', async () => {
+    for (const shop of [a, b]) {
+      const response = await shop.app.inject('/');
+      assert.equal(response.statusCode, 200);
+      assert.match(response.body, /41 products/);
+    }
+  });
+
+  test('every job enqueued by one instance is handled exactly once across both', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = await inTransaction(a.database.db, (tx) =>
+        queueMail({ clock: a.clock, jobs: a.runtime.jobs }, tx, `fan-out-${i}`, { to: `c${i}@example.com`, subject: `Message ${i}`, text: 'x' }),
+      );
+      ids.push(id!);
+    }
+    await eventually(async () => ids.every((id) => handledBy[id]), 30_000, 'all 30 messages handled');
+    // Let any duplicate delivery that was going to happen happen before counting.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const id of ids) assert.equal(handledBy[id]!.length, 1, `message ${id} handled ${handledBy[id]!.length} times`);
+    const [completed] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from pgboss.job where name = ${DELIVER_MAIL_JOB} and state = 'completed'`);
+    assert.equal(completed!.n, 30);
+  });
+});

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/platform/config.ts';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+test('defaults give a development shop on PGlite at localhost:3000', () => {
+  const config = loadConfig({});
+  assert.equal(config.env, 'development');
+  assert.equal(config.port, 3000);
+  assert.equal(config.databaseUrl, undefined);
+  assert.equal(config.dataDir, path.resolve('data'));
+  assert.equal(config.baseUrl, 'http://localhost:3000');
+  assert.equal(config.shop.contactEmail, 'privacy@example.com');
+  assert.equal(config.shop.contactPhone, '+1 555 0100');
+});
+
+test('empty variables count as unset', () => {
+  assert.equal(loadConfig({ PORT: '', DATABASE_URL: '' }).port, 3000);
+});
+
+test('valid settings are taken', () => {
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    PORT: '8080',
+    DATABASE_URL: 'postgres://shop:secret@db:5432/shop',
+    PLEDGE_MASTER_KEY: KEY,
+    SMTP_URL: 'smtp://mail:587',
+    PLEDGE_BASE_URL: 'https://shop.example.com/',
+    PLEDGE_SHOP_NAME: 'Rose & Co',
+  });
+  assert.equal(config.port, 8080);
+  assert.equal(config.baseUrl, 'https://shop.example.com');
+  assert.equal(config.shop.mailFrom, 'no-reply@shop.example.com');
+  assert.equal(config.shop.name, 'Rose & Co');
+});
+
+const bad: [Record<string, string>, RegExp][] = [
+  [{ PORT: 'abc' }, /^PORT must be a whole number \(got "abc"\)$/],
+  [{ PORT: '70000' }, /^PORT must be at most 65535/],
+  [{ PORT: '-1' }, /^PORT must be at least 0/],
+  [{ PORT: '80.5' }, /^PORT /],
+  [{ NODE_ENV: 'prod' }, /^NODE_ENV must be one of development, production, test/],
+  [{ DATABASE_URL: 'mysql://x/y' }, /^DATABASE_URL must be a URL \(postgres:\/\/user:password@host:5432\/database\) \(value hidden\)$/],
+  [{ PLEDGE_MASTER_KEY: 'too-short' }, /^PLEDGE_MASTER_KEY must be 32 bytes in base64.*\(value hidden\)$/],
+  [{ SMTP_URL: 'http://mail' }, /^SMTP_URL must be a URL/],
+  [{ PLEDGE_BASE_URL: 'ftp://shop' }, /^PLEDGE_BASE_URL must be a URL \(http:\/\/ or https:\/\/\)/],
+  [{ PLEDGE_CONTACT_EMAIL: 'not-an-address' }, /^PLEDGE_CONTACT_EMAIL must be an e-mail address/],
+  [{ PLEDGE_CONTACT_PHONE: 'call us' }, /^PLEDGE_CONTACT_PHONE must be a phone number/],
+  [{ PLEDGE_LOG_LEVEL: 'loud' }, /^PLEDGE_LOG_LEVEL must be one of/],
+  [{ PLEDGE_FORM_RATE_LIMIT: '0' }, /^PLEDGE_FORM_RATE_LIMIT must be at least 1/],
+  [{ PLEDGE_TRUST_PROXY: 'yes' }, /^PLEDGE_TRUST_PROXY must be one of true, false/],
+  [{ NODE_ENV: 'production' }, /^PLEDGE_MASTER_KEY is required when NODE_ENV=production/],
+];
+
+for (const [env, message] of bad) {
+  test(`rejects ${JSON.stringify(env)} with one clear line`, () => {
+    assert.throws(() => loadConfig(env), (error: Error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes('\n'), 'one line');
+      return true;
+    });
+  });
+}
+
+test('secrets are never echoed in errors', () => {
+  assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x' }), (error: Error) => !error.message.includes('hunter2'));
+});

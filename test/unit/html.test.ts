@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { escapeHtml, html, trusted } from '../../src/platform/http/html.ts';
+
+test('interpolated values are escaped', () => {
+  const name = `<script>alert("x")</script> & 'quotes' \`tick\``;
+  assert.equal(
+    html`<p title="${name}">${name}</p>`.value,
+    '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; &#96;tick&#96;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; &#96;tick&#96;</p>',
+  );
+});
+
+test('nested templates and arrays are inserted as markup, nullish and false as nothing', () => {
+  const items = ['a<b', 'c'];
+  assert.equal(html`<ul>${items.map((i) => html`<li>${i}</li>`)}</ul>${null}${undefined}${false}${0}`.value, '<ul><li>a&lt;b</li><li>c</li></ul>0');
+  assert.equal(html`${trusted('<br>')}`.value, '<br>');
+});
+
+test('no generated string can open a tag or break out of an attribute', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (s) => {
+      const out = escapeHtml(s);
+      return !/[<>"'`]/.test(out) && !/&(?!amp;|lt;|gt;|quot;|#39;|#96;)/.test(out);
+    }),
+  );
+});
