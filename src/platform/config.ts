@@ -31,6 +31,7 @@ const schema = z.object({
   PLEDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PLEDGE_FORM_RATE_LIMIT: positiveInt.default(60),
   PLEDGE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  PLEDGE_CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
 });
 
 // Settings that may carry credentials are never echoed back in an error.
@@ -50,6 +51,8 @@ export type Config = {
   logLevel: z.infer<typeof schema>['PLEDGE_LOG_LEVEL'];
   formRateLimitPerMinute: number;
   trustProxy: boolean;
+  /** How stale a cached catalogue page may be before the catalogue version is checked again. */
+  catalogCacheMs: number;
 };
 
 export class ConfigError extends Error {
@@ -92,6 +95,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.PLEDGE_LOG_LEVEL,
     formRateLimitPerMinute: e.PLEDGE_FORM_RATE_LIMIT,
     trustProxy: e.PLEDGE_TRUST_PROXY === 'true',
+    catalogCacheMs: e.PLEDGE_CATALOG_CACHE_MS,
   };
 }
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fs from 'node:fs';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { csrfFor, startTestShop, type TestShop } from '../support/shop.ts';
 import { emptyPostgresDatabase, forEachDatabase } from '../support/databases.ts';
-import { MIGRATIONS_DIR, migrateDatabase, openDatabase, queryRows } from '../../src/platform/db/index.ts';
+import { inTransaction, MIGRATIONS_DIR, migrateDatabase, openDatabase, queryRows } from '../../src/platform/db/index.ts';
 import { fileTransport } from '../../src/platform/mail/transport.ts';
+import { catalogVersion, products } from '../../src/shop/catalog/schema.ts';
 
 forEachDatabase('migrations', (kind) => {
   test('apply from empty, create every table, and are idempotent (also when two run at once)', async () => {
@@ -17,7 +18,7 @@ forEachDatabase('migrations', (kind) => {
       await migrateDatabase(database);
       const result = await queryRows<{ table_name: string }>(database.db, sql`select table_name from information_schema.tables where table_schema = 'public' order by 1`);
       const tables = result.map((r) => r.table_name);
-      for (const table of ['category', 'outbox', 'product']) assert.ok(tables.includes(table), `${table} missing from ${tables.join(', ')}`);
+      for (const table of ['catalog_version', 'category', 'outbox', 'product']) assert.ok(tables.includes(table), `${table} missing from ${tables.join(', ')}`);
       const [applied] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
       assert.equal(applied!.n, fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length);
     } finally {
@@ -55,10 +56,12 @@ forEachDatabase('storefront and HTTP platform', (kind) => {
     assert.equal((second.body.match(/<li class="card">/g) ?? []).length, 17);
   });
 
-  test('the home page costs a fixed number of queries, however many products it shows', async () => {
+  test('a repeated catalogue page is served from memory without a query', async () => {
+    await shop.app.inject('/?page=2');
     const before = shop.database.queries.count;
-    await shop.app.inject('/');
-    assert.equal(shop.database.queries.count - before, 2);
+    const again = await shop.app.inject('/?page=2');
+    assert.equal(again.statusCode, 200);
+    assert.equal(shop.database.queries.count - before, 0);
   });
 
   test('category and product pages, product pictures', async () => {
@@ -161,5 +164,43 @@ forEachDatabase('storefront and HTTP platform', (kind) => {
     assert.ok(!text.includes(secret) && !text.includes(encodeURIComponent(secret)), 'personal value leaked into the logs');
     assert.match(text, /"route":"\/products\/:slug"/);
     assert.doesNotMatch(text, /remoteAddress|127\.0\.0\.1/);
+  });
+});
+
+forEachDatabase('catalogue pages in memory', (kind) => {
+  let shop: TestShop;
+  before(async () => {
+    // Checking the catalogue version on every request makes the cache's behaviour visible without waiting.
+    shop = await startTestShop(kind, { env: { PLEDGE_CATALOG_CACHE_MS: '0' } });
+  });
+  after(() => shop.stop());
+
+  test('a page costs a fixed number of queries however many products it shows, then one version check', async () => {
+    let before = shop.database.queries.count;
+    await shop.app.inject('/');
+    assert.equal(shop.database.queries.count - before, 3, 'version check, listing (with its total), categories');
+    before = shop.database.queries.count;
+    await shop.app.inject('/');
+    assert.equal(shop.database.queries.count - before, 1, 'version check only');
+  });
+
+  test('a catalogue change made in the database shows on the next request', async () => {
+    assert.match((await shop.app.inject('/products/velvet-matte-lipstick')).body, /\$24\.00/);
+    await shop.database.db.update(products).set({ priceCents: 2750 }).where(eq(products.slug, 'velvet-matte-lipstick'));
+    assert.match((await shop.app.inject('/products/velvet-matte-lipstick')).body, /\$27\.50/);
+    assert.match((await shop.app.inject('/categories/lips')).body, /\$27\.50/);
+  });
+
+  test('a failed change (rolled back) leaves the version and the pages as they were', async () => {
+    const [before] = await shop.database.db.select().from(catalogVersion);
+    await assert.rejects(
+      inTransaction(shop.database.db, async (tx) => {
+        await tx.update(products).set({ priceCents: 1 }).where(eq(products.slug, 'velvet-matte-lipstick'));
+        throw new Error('abandoned');
+      }),
+    );
+    const [after] = await shop.database.db.select().from(catalogVersion);
+    assert.equal(after!.version, before!.version);
+    assert.doesNotMatch((await shop.app.inject('/products/velvet-matte-lipstick')).body, /\$0\.01/);
   });
 });

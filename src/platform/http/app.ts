@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
+import helmet from 'helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -55,7 +55,9 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
 
   installErrorHandling(app, platform.layout, !production);
 
-  await app.register(fastifyHelmet, {
+  // Security headers from helmet, configured once. (@fastify/helmet rebuilds helmet on every request, which cost
+  // the catalogue pages about a tenth of their throughput.)
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -72,9 +74,10 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
         ...(production ? { upgradeInsecureRequests: [] } : {}),
       },
     },
-    hsts: production ? { maxAge: 31536000, includeSubDomains: true } : false,
+    strictTransportSecurity: production ? { maxAge: 31536000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   });
+  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
 
   await app.register(fastifyCookie, { secret: deriveKey(platform.masterKey, 'cookie-signing').toString('base64') });
   await app.register(fastifyFormbody);
@@ -121,6 +124,6 @@ export function csrfField(reply: FastifyReply): Html {
   return html`<input type="hidden" name="_csrf" value="${reply.generateCsrf()}">`;
 }
 
-export function sendPage(reply: FastifyReply, markup: string, status = 200) {
+export function sendPage(reply: FastifyReply, markup: string | Buffer, status = 200) {
   return reply.status(status).type('text/html; charset=utf-8').send(markup);
 }

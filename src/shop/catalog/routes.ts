@@ -1,59 +1,92 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { sendPage, type Platform } from '../../platform/http/app.ts';
+import type { Html } from '../../platform/http/html.ts';
+import { createCatalogCache } from './cache.ts';
 import { productImageSvg } from './images.ts';
 import { findCategory, findProduct, findProductSwatch, listCategories, listProducts } from './service.ts';
 import { categoryNav, listingView, productView } from './views.ts';
 
 export const PRODUCTS_PER_PAGE = 24;
 
+const PAGE_MESSAGE = 'page must be a whole number from 1';
 const ListingQuery = z.object({
-  page: z.coerce.number({ error: 'page must be a whole number from 1' }).int('page must be a whole number from 1').min(1, 'page must be a whole number from 1').max(100_000, 'page must be at most 100000').default(1),
+  page: z.coerce.number({ error: PAGE_MESSAGE }).int(PAGE_MESSAGE).min(1, PAGE_MESSAGE).max(100_000, 'page must be at most 100000').default(1),
 });
 const SlugParams = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,160}$/) });
 const ImageParams = z.object({ file: z.string().regex(/^[a-z0-9-]{1,160}\.svg$/) });
 
+/** A catalogue page before the layout; undefined when there is no such page. */
+type CatalogPage = { title: string; description?: string; body: Html; nav: Html } | undefined;
+
 export function catalogRoutes(app: FastifyInstance, { database, clock, layout, config }: Platform) {
   const ctx = { db: database.db, clock };
+  const cache = createCatalogCache(database.db, config.catalogCacheMs);
 
-  app.get('/', async (request, reply) => {
-    const { page } = ListingQuery.parse(request.query);
+  async function homePage(page: number): Promise<CatalogPage> {
     const [listing, categories] = await Promise.all([listProducts(ctx, { page, perPage: PRODUCTS_PER_PAGE }), listCategories(ctx)]);
-    if (listing.products.length === 0 && page > 1) return reply.callNotFound();
+    if (listing.products.length === 0 && page > 1) return undefined;
     const body = listingView({
       heading: 'Skincare and make-up, made to be trusted',
       intro: `Everything in the ${config.shop.name} range, from cleansers to brushes.`,
       listing,
       basePath: '/',
     });
-    return sendPage(reply, layout.page({ title: config.shop.name, body, nav: categoryNav(categories) }));
+    return { title: config.shop.name, body, nav: categoryNav(categories) };
+  }
+
+  async function categoryPage(slug: string, page: number): Promise<CatalogPage> {
+    const [category, categories] = await Promise.all([findCategory(ctx, slug), listCategories(ctx)]);
+    if (!category) return undefined;
+    const listing = await listProducts(ctx, { page, perPage: PRODUCTS_PER_PAGE, categoryId: category.id });
+    if (listing.products.length === 0 && page > 1) return undefined;
+    const body = listingView({ heading: category.name, intro: category.description, listing, basePath: `/categories/${category.slug}` });
+    return { title: category.name, description: category.description, body, nav: categoryNav(categories, category.slug) };
+  }
+
+  async function productPage(slug: string): Promise<CatalogPage> {
+    const [product, categories] = await Promise.all([findProduct(ctx, slug), listCategories(ctx)]);
+    if (!product) return undefined;
+    return { title: product.name, description: product.summary, body: productView(product), nav: categoryNav(categories, product.categorySlug) };
+  }
+
+  // Catalogue pages are the same for every visitor, so whole pages are cached as encoded bytes: encoding a 12 kB
+  // page to UTF-8 on every request was the largest single cost left in the listing.
+  async function sendCached(reply: FastifyReply, key: string, build: () => Promise<CatalogPage>) {
+    const bytes = await cache.get(key, async () => {
+      const page = await build();
+      return page && Buffer.from(layout.page({ title: page.title, body: page.body, nav: page.nav, ...(page.description ? { description: page.description } : {}) }));
+    });
+    return bytes ? sendPage(reply, bytes) : reply.callNotFound();
+  }
+
+  app.get('/', async (request, reply) => {
+    const { page } = ListingQuery.parse(request.query);
+    return sendCached(reply, `home:${page}`, () => homePage(page));
   });
 
   app.get('/categories/:slug', async (request, reply) => {
     const params = SlugParams.safeParse(request.params);
     if (!params.success) return reply.callNotFound();
     const { page } = ListingQuery.parse(request.query);
-    const [category, categories] = await Promise.all([findCategory(ctx, params.data.slug), listCategories(ctx)]);
-    if (!category) return reply.callNotFound();
-    const listing = await listProducts(ctx, { page, perPage: PRODUCTS_PER_PAGE, categoryId: category.id });
-    if (listing.products.length === 0 && page > 1) return reply.callNotFound();
-    const body = listingView({ heading: category.name, intro: category.description, listing, basePath: `/categories/${category.slug}` });
-    return sendPage(reply, layout.page({ title: category.name, description: category.description, body, nav: categoryNav(categories, category.slug) }));
+    return sendCached(reply, `category:${params.data.slug}:${page}`, () => categoryPage(params.data.slug, page));
   });
 
   app.get('/products/:slug', async (request, reply) => {
     const params = SlugParams.safeParse(request.params);
     if (!params.success) return reply.callNotFound();
-    const [product, categories] = await Promise.all([findProduct(ctx, params.data.slug), listCategories(ctx)]);
-    if (!product) return reply.callNotFound();
-    return sendPage(reply, layout.page({ title: product.name, description: product.summary, body: productView(product), nav: categoryNav(categories, product.categorySlug) }));
+    return sendCached(reply, `product:${params.data.slug}`, () => productPage(params.data.slug));
   });
 
   app.get('/images/products/:file', async (request, reply) => {
     const parsed = ImageParams.safeParse(request.params);
     if (!parsed.success) return reply.callNotFound();
-    const found = await findProductSwatch(ctx, parsed.data.file.slice(0, -'.svg'.length));
-    if (!found) return reply.callNotFound();
-    return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(productImageSvg(found.categorySlug, found.swatch));
+    const slug = parsed.data.file.slice(0, -'.svg'.length);
+    const svg = await cache.get(`image:${slug}`, async () => {
+      const found = await findProductSwatch(ctx, slug);
+      return found && productImageSvg(found.categorySlug, found.swatch);
+    });
+    if (!svg) return reply.callNotFound();
+    return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
   });
 }

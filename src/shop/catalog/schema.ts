@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 // The catalogue holds no personal data: products, their categories and stock.
 
@@ -41,3 +41,13 @@ export const products = pgTable(
 
 export type Category = typeof categories.$inferSelect;
 export type Product = typeof products.$inferSelect;
+
+/**
+ * One row counting catalogue changes, bumped by triggers on the catalogue tables. Every instance keeps rendered
+ * catalogue pages in memory and drops them when it sees the number move, so a change made on one instance (or
+ * straight in the database) reaches all of them.
+ */
+export const catalogVersion = pgTable('catalog_version', {
+  id: integer('id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+});
