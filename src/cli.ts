@@ -1,11 +1,20 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
-import { migrateDatabase, openDatabase } from './platform/db/index.ts';
+import { migrateDatabase, openDatabase, type Database } from './platform/db/index.ts';
 import path from 'node:path';
 import { progressBar } from './platform/progress.ts';
 import { systemClock } from './platform/clock.ts';
 import { seedDemoCatalog } from './shop/catalog/seed.ts';
+import { verifyAuditChain } from './privacy/audit/service.ts';
 import { startShop } from './server.ts';
+import { CATEGORIES, classifiedTables, PROCESSORS, PURPOSES, RETENTION_UNITS } from './privacy/inventory.ts';
+import { planRotation, runRotation } from './privacy/vault/rotation.ts';
+import { ROLES, type Role } from './privacy/access.ts';
+import { createStaff, StaffError } from './privacy/staff/service.ts';
+import { keyringFrom } from './privacy/vault/service.ts';
+import { loadMasterKey } from './platform/keys.ts';
+import { z } from 'zod';
+import './schema.ts';
 
 // The `pledge` command: `npm run pledge -- <command> [options]`.
 
@@ -13,12 +22,14 @@ type Command = {
   summary: string;
   usage: string;
   options: ParseArgsOptionsConfig;
-  run(config: Config, values: Record<string, string | boolean | undefined>): Promise<number>;
+  /** Commands with subcommands (`audit verify`) take positionals; the rest refuse them. */
+  allowPositionals?: boolean;
+  run(config: Config, values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number>;
 };
 
 class UsageError extends Error {}
 
-function wholeNumber(name: string, value: string | boolean | undefined, min: number, max: number): number | undefined {
+function wholeNumber(name: string, value: string | boolean | string[] | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min || n > max) {
@@ -31,20 +42,32 @@ function openConfiguredDatabase(config: Config) {
   return openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
 }
 
+/** Opens and migrates the configured database for one command's work, and closes it whatever happens. */
+async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openConfiguredDatabase(config);
+  try {
+    await migrateDatabase(database);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+/** For commands with subcommands: the one positional must be `expected`. */
+function expectSubcommand(positionals: string[], expected: string): void {
+  if (positionals.length === 1 && positionals[0] === expected) return;
+  throw new UsageError(positionals.length === 0 ? 'name a subcommand' : `unknown subcommand ${JSON.stringify(positionals.join(' '))}`);
+}
+
 const commands: Record<string, Command> = {
   migrate: {
     summary: 'apply pending database migrations',
     usage: 'pledge migrate',
     options: {},
     async run(config) {
-      const database = await openConfiguredDatabase(config);
-      try {
-        await migrateDatabase(database);
-        console.log(`migrations applied (${database.kind})`);
-        return 0;
-      } finally {
-        await database.close();
-      }
+      const kind = await withDatabase(config, async (database) => database.kind);
+      console.log(`migrations applied (${kind})`);
+      return 0;
     },
   },
   seed: {
@@ -53,20 +76,10 @@ const commands: Record<string, Command> = {
     options: { products: { type: 'string' } },
     async run(config, values) {
       const extraProducts = wholeNumber('products', values.products, 0, 1_000_000) ?? 0;
-      const database = await openConfiguredDatabase(config);
-      try {
-        await migrateDatabase(database);
-        const bar = progressBar('seeding products');
-        const result = await seedDemoCatalog({ db: database.db, clock: systemClock }, { extraProducts, onProgress: bar.update });
-        bar.finish(
-          result.seeded
-            ? `seeded ${result.categories} categories and ${result.products} products`
-            : 'the catalogue already has products; nothing seeded',
-        );
-        return 0;
-      } finally {
-        await database.close();
-      }
+      const bar = progressBar('seeding products');
+      const result = await withDatabase(config, (database) => seedDemoCatalog({ db: database.db, clock: systemClock }, { extraProducts, onProgress: bar.update }));
+      bar.finish(result.seeded ? `seeded ${result.categories} categories and ${result.products} products` : 'the catalogue already has products; nothing seeded');
+      return 0;
     },
   },
   serve: {
@@ -92,6 +105,98 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  inventory: {
+    summary: 'print the data inventory: every personal column, its category, purposes, unit and processors',
+    usage: 'pledge inventory [--json]',
+    options: { json: { type: 'boolean' } },
+    async run(_config, values) {
+      const columns = classifiedTables().flatMap(({ table, columns: cols }) =>
+        Object.entries(cols)
+          .filter(([, c]) => c.personal)
+          .map(([column, c]) => {
+            const p = c as Extract<typeof c, { personal: true }>;
+            const category = p.category as keyof typeof CATEGORIES;
+            return {
+              column: `${table}.${column}`,
+              category,
+              purposes: [...CATEGORIES[category].purposes],
+              unit: p.unit,
+              protection: p.protection,
+              encrypted: p.protection === 'encrypted',
+              processors: [...(p.processors ?? [])],
+            };
+          }),
+      );
+      if (values.json) {
+        console.log(JSON.stringify({ purposes: PURPOSES, categories: CATEGORIES, retentionUnits: RETENTION_UNITS, processors: PROCESSORS, columns }, null, 2));
+        return 0;
+      }
+      for (const c of columns) {
+        console.log(`${c.column}\n  category:   ${c.category} (${CATEGORIES[c.category].label})\n  purposes:   ${c.purposes.join(', ')}\n  unit:       ${c.unit}\n  kept as:    ${c.protection}\n  processors: ${c.processors.join(', ') || 'none'}`);
+      }
+      console.log(`\n${columns.length} personal columns; every other column is classified as not personal.`);
+      return 0;
+    },
+  },
+  keys: {
+    summary: 'manage encryption keys',
+    usage: 'pledge keys rotate   re-wrap every data key under a new master key (see README: Keys)',
+    options: {},
+    allowPositionals: true,
+    async run(config, _values, positionals) {
+      expectSubcommand(positionals, 'rotate');
+      const plan = planRotation(config, process.env);
+      const bar = progressBar('re-wrapping data keys');
+      const done = await withDatabase(config, (database) => runRotation(database.db, plan, (n) => bar.update(n, n)));
+      bar.finish(`re-wrapped ${done} data keys under the new master key`);
+      return 0;
+    },
+  },
+  staff: {
+    summary: 'manage staff accounts',
+    usage: `pledge staff create --email ADDRESS --role ROLE [--role ROLE …]   roles: ${ROLES.join(', ')}`,
+    options: { email: { type: 'string' }, role: { type: 'string', multiple: true } },
+    allowPositionals: true,
+    async run(config, values, positionals) {
+      expectSubcommand(positionals, 'create');
+      const email = z.email().max(254).safeParse(values.email);
+      if (!email.success) throw new UsageError('--email must be an e-mail address');
+      const roles = (values.role as string[] | undefined) ?? [];
+      if (roles.length === 0) throw new UsageError('give at least one --role');
+      const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+      if (unknown.length > 0) throw new UsageError(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+      const keys = keyringFrom(loadMasterKey(config));
+      try {
+        const { setupToken } = await withDatabase(config, (database) =>
+          createStaff({ db: database.db, clock: systemClock, keys }, { email: email.data, roles: [...new Set(roles)] as Role[] }),
+        );
+        console.log(`Staff account created. Send this one-time set-up link to its owner (valid for 24 hours):\n${config.baseUrl}/admin/setup/${setupToken}`);
+        return 0;
+      } catch (error) {
+        if (error instanceof StaffError) {
+          console.error(`pledge staff: ${error.message}`);
+          return 1;
+        }
+        throw error;
+      }
+    },
+  },
+  audit: {
+    summary: 'check the audit trail of staff reads of personal data',
+    usage: 'pledge audit verify   check that no audit event was edited, removed or reordered',
+    options: {},
+    allowPositionals: true,
+    async run(config, _values, positionals) {
+      expectSubcommand(positionals, 'verify');
+      const report = await withDatabase(config, (database) => verifyAuditChain(database.db));
+      if (report.ok) {
+        console.log(`audit chain intact: ${report.count} events`);
+        return 0;
+      }
+      console.error(`audit chain broken at event ${report.brokenAt}: ${report.reason}`);
+      return 1;
+    },
+  },
 };
 
 function usage(): string {
@@ -110,10 +215,12 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`pledge: unknown command ${JSON.stringify(name)}\n${usage()}`);
     return 2;
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
   try {
-    const parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
-    values = parsed.values as Record<string, string | boolean | undefined>;
+    const parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: command.allowPositionals === true });
+    values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+    positionals = parsed.positionals;
   } catch (error) {
     console.error(`pledge ${name}: ${(error as Error).message}\nusage: ${command.usage}`);
     return 2;
@@ -123,7 +230,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await command.run(loadConfig(), values);
+    return await command.run(loadConfig(), values, positionals);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`pledge: ${error.message}`);

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createShopApp } from './app.ts';
 import type { Config } from './platform/config.ts';
-import { openRuntime, type Runtime, type RuntimeOptions } from './platform/runtime.ts';
+import type { Runtime, RuntimeOptions } from './platform/runtime.ts';
+import { openShopRuntime } from './runtime.ts';
 import { seedDemoCatalog } from './shop/catalog/seed.ts';
 
 export type RunningShop = { runtime: Runtime; app: FastifyInstance; url: string; stop(): Promise<void> };
@@ -10,8 +11,8 @@ export type RunningShop = { runtime: Runtime; app: FastifyInstance; url: string;
  * Starts the shop: migrate, optionally seed an empty catalogue, start the job workers and listen. Everything the
  * server keeps (sessions, jobs, outbox) lives in the database, so several of these can serve one PostgreSQL.
  */
-export async function startShop(config: Config, options: RuntimeOptions & { seedIfEmpty?: boolean } = {}): Promise<RunningShop> {
-  const runtime = await openRuntime(config, options);
+export async function startShop(config: Config, options: Omit<RuntimeOptions, 'sealer'> & { seedIfEmpty?: boolean } = {}): Promise<RunningShop> {
+  const runtime = await openShopRuntime(config, options);
   try {
     if (options.seedIfEmpty) {
       const seeded = await seedDemoCatalog({ db: runtime.database.db, clock: runtime.clock });

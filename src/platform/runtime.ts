@@ -9,12 +9,14 @@ import { createLayout } from './http/layout.ts';
 import { createJobs } from './jobs.ts';
 import { loadMasterKey } from './keys.ts';
 import { createLog } from './log.ts';
-import { DELIVER_MAIL_JOB, deliverOutboxMessage } from './mail/service.ts';
+import { DELIVER_MAIL_JOB, deliverOutboxMessage, type MailSealer } from './mail/service.ts';
 import { fileTransport, smtpTransport, type MailTransport } from './mail/transport.ts';
 
-export type Runtime = Platform & { mail: MailTransport; close(): Promise<void> };
+export type Runtime = Platform & { mail: MailTransport; sealer: MailSealer; close(): Promise<void> };
 
 export type RuntimeOptions = {
+  /** Seals outbox messages at rest; the privacy engine's vault provides it (see src/runtime.ts). */
+  sealer: (masterKey: Buffer, clock: Clock) => MailSealer;
   clock?: Clock;
   logDestination?: DestinationStream;
   /** Run migrations on open (the server does; `pledge migrate` is the explicit form). */
@@ -25,7 +27,7 @@ export type RuntimeOptions = {
 };
 
 /** Opens the database, the job system and the mail transport: everything a server or a CLI command stands on. */
-export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const log = createLog(config.logLevel, options.logDestination);
   const clock = options.clock ?? systemClock;
   const masterKey = loadMasterKey(config);
@@ -39,10 +41,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   }
   const jobs = createJobs(database, log, { pollingIntervalSeconds: options.jobPollingIntervalSeconds ?? 1 });
   const mail = config.smtpUrl ? smtpTransport(config.smtpUrl) : fileTransport(config.mailDir);
+  const sealer = options.sealer(masterKey, clock);
   jobs.define<{ outboxId: string }>({
     name: DELIVER_MAIL_JOB,
     handler: async ({ outboxId }) => {
-      await deliverOutboxMessage({ db: database.db, clock, transport: mail, from: config.shop.mailFrom }, outboxId);
+      await deliverOutboxMessage({ db: database.db, clock, transport: mail, from: config.shop.mailFrom, sealer }, outboxId);
     },
   });
   const assets = loadAssets();
@@ -56,6 +59,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     layout: createLayout(config, assets),
     masterKey,
     mail,
+    sealer,
     async close() {
       await jobs.stop();
       mail.close();

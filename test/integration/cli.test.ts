@@ -93,6 +93,56 @@ for (const kind of ['pglite', 'postgres'] as const) {
   });
 }
 
+describe('pledge inventory and keys', () => {
+  test('inventory lists every personal column with its category, purposes, unit and processors', () => {
+    const text = pledge(['inventory'], testEnv(tempDir()));
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^outbox\.envelope$/m);
+    const json = pledge(['inventory', '--json'], testEnv(tempDir()));
+    const inventory = JSON.parse(json.stdout);
+    const envelope = inventory.columns.find((c: { column: string }) => c.column === 'outbox.envelope');
+    assert.deepEqual({ encrypted: envelope.encrypted, unit: envelope.unit, processors: envelope.processors }, { encrypted: true, unit: 'outbox_message', processors: ['email_delivery'] });
+    assert.ok(envelope.purposes.includes('order_notifications'));
+    assert.ok(inventory.purposes.legal_obligation);
+  });
+
+  test('keys rotate replaces the development key file after re-wrapping, and needs the old key in production', () => {
+    const dir = tempDir();
+    const env = testEnv(dir);
+    delete (env as Record<string, string | undefined>).PLEDGE_MASTER_KEY;
+    assert.equal(pledge(['keys', 'rotate'], env).code, 0);
+    const keyFile = path.join(dir, 'data', 'master.key');
+    const before = fs.readFileSync(keyFile, 'utf8');
+    const rotated = pledge(['keys', 'rotate'], env);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stderr, /re-wrapped \d+ data keys/);
+    assert.notEqual(fs.readFileSync(keyFile, 'utf8'), before);
+    assert.ok(!fs.existsSync(`${keyFile}.next`));
+    const production = pledge(['keys', 'rotate'], testEnv(tempDir()));
+    assert.equal(production.code, 1);
+    assert.match(production.stderr, /PLEDGE_PREVIOUS_MASTER_KEY/);
+    assert.equal(pledge(['keys', 'spin'], env).code, 2);
+  });
+});
+
+describe('pledge staff', () => {
+  test('staff create prints a one-time set-up link; bad roles, bad addresses and duplicates are refused', () => {
+    const env = testEnv(tempDir(), { PLEDGE_BASE_URL: 'https://shop.example.com' });
+    const created = pledge(['staff', 'create', '--email', 'officer@example.com', '--role', 'privacy_officer', '--role', 'support'], env);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /^https:\/\/shop\.example\.com\/admin\/setup\/[A-Za-z0-9_-]{43}$/m);
+    const duplicate = pledge(['staff', 'create', '--email', 'Officer@Example.com', '--role', 'support'], env);
+    assert.equal(duplicate.code, 1);
+    assert.match(duplicate.stderr, /already exists/);
+    const role = pledge(['staff', 'create', '--email', 'x@example.com', '--role', 'boss'], env);
+    assert.equal(role.code, 2);
+    assert.match(role.stderr, /unknown role boss; roles are support, fulfilment, privacy_officer, admin/);
+    assert.equal(pledge(['staff', 'create', '--email', 'nope', '--role', 'support'], env).code, 2);
+    assert.equal(pledge(['staff', 'create', '--email', 'x@example.com'], env).code, 2);
+    assert.equal(pledge(['staff', 'fire'], env).code, 2);
+  });
+});
+
 describe('pledge serve', () => {
   async function serveOnce(env: Record<string, string>): Promise<{ home: string; exitCode: number | null }> {
     const child = spawn(process.execPath, [CLI, 'serve', '--seed-if-empty'], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { inTransaction, queryRows } from '../../src/platform/db/index.ts';
@@ -19,8 +20,10 @@ describe('two instances on one PostgreSQL', () => {
 
   before(async () => {
     database = await freshDatabase('postgres');
-    a = await startTestShop('postgres', { database, work: true });
-    b = await startTestShop('postgres', { database, seed: false, work: true });
+    // Instances of one shop share its master key, as they share its database.
+    const env = { PLEDGE_MASTER_KEY: randomBytes(32).toString('base64') };
+    a = await startTestShop('postgres', { database, env, work: true });
+    b = await startTestShop('postgres', { database, env, seed: false, work: true });
     for (const [name, shop] of [['a', a], ['b', b]] as const) {
       shop.runtime.mail.send = async (mail: OutgoingMail) => {
         (handledBy[mail.id] ??= []).push(name);
@@ -45,7 +48,7 @@ describe('two instances on one PostgreSQL', () => {
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
       const id = await inTransaction(a.database.db, (tx) =>
-        queueMail({ clock: a.clock, jobs: a.runtime.jobs }, tx, `fan-out-${i}`, { to: `c${i}@example.com`, subject: `Message ${i}`, text: 'x' }),
+        queueMail({ clock: a.clock, jobs: a.runtime.jobs, sealer: a.runtime.sealer }, tx, `fan-out-${i}`, { to: `c${i}@example.com`, subject: `Message ${i}`, text: 'x' }),
       );
       ids.push(id!);
     }

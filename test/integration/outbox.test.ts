@@ -6,6 +6,8 @@ import { inTransaction, queryRows } from '../../src/platform/db/index.ts';
 import { deliverOutboxMessage, DELIVER_MAIL_JOB, queueMail } from '../../src/platform/mail/service.ts';
 import { outbox } from '../../src/platform/mail/schema.ts';
 import type { MailTransport, OutgoingMail } from '../../src/platform/mail/transport.ts';
+import { erasureJournal, unitKeys } from '../../src/privacy/vault/schema.ts';
+import { createUnit, keyringFrom, shred } from '../../src/privacy/vault/service.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { eventually, startTestShop, type TestShop } from '../support/shop.ts';
 
@@ -37,7 +39,7 @@ forEachDatabase('outbox', (kind) => {
   });
   after(() => shop.stop());
 
-  const ctx = () => ({ clock: shop.clock, jobs: shop.runtime.jobs });
+  const ctx = () => ({ clock: shop.clock, jobs: shop.runtime.jobs, sealer: shop.runtime.sealer });
 
   test('mail is written in the transaction of the change: a rollback leaves neither message nor job', async () => {
     const jobsBefore = await jobCount(shop);
@@ -64,10 +66,39 @@ forEachDatabase('outbox', (kind) => {
     assert.equal(await jobCount(shop), jobsBefore + 1);
   });
 
+  test('at rest the message is sealed: neither the address nor the text is in the row', async () => {
+    const id = await inTransaction(shop.database.db, (tx) => queueMail(ctx(), tx, 'sealed-1', message));
+    const [row] = await shop.database.db.select().from(outbox).where(eq(outbox.id, id!));
+    assert.ok(!row!.envelope.includes(Buffer.from(message.to)));
+    assert.ok(!row!.envelope.includes(Buffer.from(message.subject)));
+    const [raw] = await queryRows<{ text: string }>(shop.database.db, sql`select row_to_json(outbox)::text as text from outbox where id = ${id}`);
+    assert.ok(!raw!.text.includes(message.to) && !raw!.text.includes(Buffer.from(message.to).toString('hex')));
+  });
+
+  test('once delivered, a message’s own key is shredded; a message of an erased subject is never sent', async () => {
+    const id = await inTransaction(shop.database.db, (tx) => queueMail(ctx(), tx, 'own-key-1', message));
+    const [row] = await shop.database.db.select().from(outbox).where(eq(outbox.id, id!));
+    const transport = countingTransport();
+    const deliveryCtx = { db: shop.database.db, clock: shop.clock, transport, from: 'shop@example.com', sealer: shop.runtime.sealer };
+    assert.equal(await deliverOutboxMessage(deliveryCtx, id!), 'sent');
+    assert.equal((await shop.database.db.select().from(unitKeys).where(eq(unitKeys.unitId, row!.unitId))).length, 0);
+    const [journal] = await shop.database.db.select().from(erasureJournal).where(eq(erasureJournal.unitId, row!.unitId));
+    assert.equal(journal!.reason, 'message delivered');
+
+    const vault = { db: shop.database.db, clock: shop.clock, keys: keyringFrom(shop.runtime.masterKey) };
+    const subject = await createUnit(vault, 'account');
+    const queued = await inTransaction(shop.database.db, (tx) => queueMail(ctx(), tx, 'subject-mail-1', message, subject.id));
+    await shred(vault, [subject.id], 'erasure request');
+    assert.equal(await deliverOutboxMessage(deliveryCtx, queued!), 'erased');
+    const [cancelled] = await shop.database.db.select().from(outbox).where(eq(outbox.id, queued!));
+    assert.equal(cancelled!.status, 'cancelled');
+    assert.equal(transport.sent.length, 1, 'only the first message went out');
+  });
+
   test('a delivery job that runs twice, even at the same time, sends the message once', async () => {
     const id = await inTransaction(shop.database.db, (tx) => queueMail(ctx(), tx, 'twice-1', message));
     const transport = countingTransport();
-    const deliver = () => deliverOutboxMessage({ db: shop.database.db, clock: shop.clock, transport, from: 'shop@example.com' }, id!);
+    const deliver = () => deliverOutboxMessage({ db: shop.database.db, clock: shop.clock, transport, from: 'shop@example.com', sealer: shop.runtime.sealer }, id!);
     const results = await Promise.all([deliver(), deliver()]);
     assert.deepEqual(results.sort(), ['already-handled', 'sent']);
     assert.equal(await deliver(), 'already-handled');
@@ -81,7 +112,7 @@ forEachDatabase('outbox', (kind) => {
   test('a failed send goes back to pending without the address in the error, and the retry delivers', async () => {
     const id = await inTransaction(shop.database.db, (tx) => queueMail(ctx(), tx, 'retry-1', message));
     const transport = countingTransport(1);
-    const deliver = () => deliverOutboxMessage({ db: shop.database.db, clock: shop.clock, transport, from: 'shop@example.com' }, id!);
+    const deliver = () => deliverOutboxMessage({ db: shop.database.db, clock: shop.clock, transport, from: 'shop@example.com', sealer: shop.runtime.sealer }, id!);
     await assert.rejects(deliver(), /mailbox/);
     const [failed] = await shop.database.db.select().from(outbox).where(eq(outbox.id, id!));
     assert.equal(failed!.status, 'pending');
@@ -95,7 +126,7 @@ forEachDatabase('outbox', (kind) => {
     const id = await inTransaction(shop.database.db, (tx) => queueMail(ctx(), tx, 'crashed-1', message));
     await shop.database.db.update(outbox).set({ status: 'sending', claimedAt: shop.clock.now() }).where(eq(outbox.id, id!));
     const transport = countingTransport();
-    const deliver = () => deliverOutboxMessage({ db: shop.database.db, clock: shop.clock, transport, from: 'shop@example.com' }, id!);
+    const deliver = () => deliverOutboxMessage({ db: shop.database.db, clock: shop.clock, transport, from: 'shop@example.com', sealer: shop.runtime.sealer }, id!);
     assert.equal(await deliver(), 'already-handled', 'a live claim is respected');
     shop.clock.advance(6 * 60 * 1000);
     assert.equal(await deliver(), 'sent');
@@ -112,7 +143,7 @@ forEachDatabase('mail delivery through the job system', (kind) => {
 
   test('a queued message reaches the dev mailbox as one .eml file and is listed there', async () => {
     const id = await inTransaction(shop.database.db, (tx) =>
-      queueMail({ clock: shop.clock, jobs: shop.runtime.jobs }, tx, 'welcome-7', { to: 'grace@example.com', subject: 'Welcome to the shop', text: 'Hello Grace, see https://shop.example/account' }),
+      queueMail({ clock: shop.clock, jobs: shop.runtime.jobs, sealer: shop.runtime.sealer }, tx, 'welcome-7', { to: 'grace@example.com', subject: 'Welcome to the shop', text: 'Hello Grace, see https://shop.example/account' }),
     );
     const file = `${shop.runtime.config.mailDir}/${id}.eml`;
     await eventually(async () => fs.existsSync(file), 20_000, 'the .eml file');

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { createShopApp } from '../../src/app.ts';
 import { testClock, type TestClock } from '../../src/platform/clock.ts';
 import { loadConfig } from '../../src/platform/config.ts';
-import { openRuntime, type Runtime } from '../../src/platform/runtime.ts';
+import type { Runtime } from '../../src/platform/runtime.ts';
+import { openShopRuntime } from '../../src/runtime.ts';
 import { seedDemoCatalog } from '../../src/shop/catalog/seed.ts';
 import { freshDatabase, type DatabaseKind, type TestDatabase } from './databases.ts';
 
@@ -50,7 +51,7 @@ export async function startTestShop(kind: DatabaseKind, options: TestShopOptions
   const database = options.database ?? (await freshDatabase(kind));
   const logs: string[] = [];
   const clock = testClock();
-  const runtime = await openRuntime(config, {
+  const runtime = await openShopRuntime(config, {
     database,
     clock,
     migrate: false,

@@ -1,17 +1,23 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { classify, NOT_PERSONAL } from '../../privacy/inventory.ts';
 
 // The catalogue holds no personal data: products, their categories and stock.
 
-export const categories = pgTable('category', {
-  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
-  slug: text('slug').notNull().unique(),
-  name: text('name').notNull(),
-  description: text('description').notNull(),
-  position: integer('position').notNull(),
-});
+const CATALOGUE_NAME = { personal: false, why: 'the name of a product or category, not of a person' } as const;
 
-export const products = pgTable(
+export const categories = classify(
+  pgTable('category', {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    slug: text('slug').notNull().unique(),
+    name: text('name').notNull(),
+    description: text('description').notNull(),
+    position: integer('position').notNull(),
+  }),
+  { id: NOT_PERSONAL, slug: NOT_PERSONAL, name: CATALOGUE_NAME, description: NOT_PERSONAL, position: NOT_PERSONAL },
+);
+
+export const products = classify(pgTable(
   'product',
   {
     id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
@@ -37,7 +43,20 @@ export const products = pgTable(
     check('product_price_not_negative', sql`${t.priceCents} >= 0`),
     check('product_stock_not_negative', sql`${t.stock} >= 0`),
   ],
-);
+), {
+  id: NOT_PERSONAL,
+  slug: NOT_PERSONAL,
+  name: CATALOGUE_NAME,
+  brand: NOT_PERSONAL,
+  categoryId: NOT_PERSONAL,
+  summary: NOT_PERSONAL,
+  description: NOT_PERSONAL,
+  priceCents: NOT_PERSONAL,
+  stock: NOT_PERSONAL,
+  swatch: NOT_PERSONAL,
+  position: NOT_PERSONAL,
+  createdAt: NOT_PERSONAL,
+});
 
 export type Category = typeof categories.$inferSelect;
 export type Product = typeof products.$inferSelect;
@@ -47,7 +66,10 @@ export type Product = typeof products.$inferSelect;
  * catalogue pages in memory and drops them when it sees the number move, so a change made on one instance (or
  * straight in the database) reaches all of them.
  */
-export const catalogVersion = pgTable('catalog_version', {
-  id: integer('id').primaryKey(),
-  version: bigint('version', { mode: 'number' }).notNull(),
-});
+export const catalogVersion = classify(
+  pgTable('catalog_version', {
+    id: integer('id').primaryKey(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+  }),
+  { id: NOT_PERSONAL, version: NOT_PERSONAL },
+);

@@ -1,0 +1,113 @@
+import { desc } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import { csrfField, sendPage, type Platform } from '../../platform/http/app.ts';
+import { parseForm } from '../../platform/http/forms.ts';
+import type { StaffActor } from '../access.ts';
+import { auditEvents } from '../audit/schema.ts';
+import { keyringFrom, type VaultContext } from '../vault/service.ts';
+import { completeSetup, findSetup, sessionActor, signIn, signOut, staffEmail } from './service.ts';
+import { adminHome, loginPage, recoveryCodesPage, setupPage } from './views.ts';
+
+export const STAFF_COOKIE = 'pledge_staff';
+
+const LoginForm = z.object({
+  email: z.email('Enter the e-mail address of your staff account').max(254),
+  password: z.string().min(1, 'Enter your password').max(200, 'That is too long for a password'),
+  code: z.string().trim().min(1, 'Enter the code from your authenticator app').max(20, 'That is not a code'),
+});
+
+const SetupForm = z
+  .object({
+    password: z.string().min(12, 'Use at least 12 characters').max(200, 'Use at most 200 characters'),
+    confirm: z.string(),
+    code: z.string().trim().regex(/^\d{6}$/, 'Enter the 6-digit code from your app'),
+  })
+  .refine((f) => f.password === f.confirm, { path: ['confirm'], message: 'The passwords do not match' });
+
+const SetupParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    staff?: StaffActor;
+  }
+}
+
+/** The signed-in staff member, if any, for routes that need one. */
+export async function staffFor(vault: VaultContext, request: FastifyRequest): Promise<StaffActor | undefined> {
+  if (request.staff) return request.staff;
+  const token = request.cookies[STAFF_COOKIE];
+  if (!token) return undefined;
+  request.staff = await sessionActor(vault, token);
+  return request.staff;
+}
+
+export function staffRoutes(app: FastifyInstance, { database, clock, layout, config, masterKey }: Platform) {
+  const vault: VaultContext = { db: database.db, clock, keys: keyringFrom(masterKey) };
+  const secure = config.env === 'production';
+  const page = (reply: FastifyReply, title: string, body: Parameters<typeof layout.page>[0]['body'], status = 200) =>
+    sendPage(reply.header('cache-control', 'no-store'), layout.page({ title, body }), status);
+  // Sign-in and set-up are the routes worth guessing at: a tighter limit than other forms.
+  const strict = { rateLimit: { max: 10, timeWindow: '1 minute' } };
+
+  app.get('/admin/login', async (request, reply) => {
+    if (await staffFor(vault, request)) return reply.redirect('/admin', 303);
+    return page(reply, 'Staff sign-in', loginPage(csrfField(reply)));
+  });
+
+  app.post('/admin/login', { config: strict }, async (request, reply) => {
+    const form = parseForm(LoginForm, request.body, ['email']);
+    if (!form.ok) return page(reply, 'Staff sign-in', loginPage(csrfField(reply), { email: form.values.email, errors: form.errors }), 400);
+    const result = await signIn(vault, form.data);
+    if (!result.ok) return page(reply, 'Staff sign-in', loginPage(csrfField(reply), { email: form.data.email, failed: true }), 401);
+    reply.setCookie(STAFF_COOKIE, result.token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure });
+    return reply.redirect('/admin', 303);
+  });
+
+  app.post('/admin/logout', async (request, reply) => {
+    const token = request.cookies[STAFF_COOKIE];
+    if (token) await signOut(vault, token);
+    reply.clearCookie(STAFF_COOKIE, { path: '/admin' });
+    return reply.redirect('/admin/login', 303);
+  });
+
+  app.get('/admin/setup/:token', async (request, reply) => {
+    const params = SetupParams.safeParse(request.params);
+    const setup = params.success ? await findSetup(vault, params.data.token) : undefined;
+    if (!setup) return reply.callNotFound();
+    const qrSvg = await QRCode.toString(setup.otpauthUri, { type: 'svg', margin: 1 });
+    return page(reply, 'Set up your account', setupPage(csrfField(reply), params.data!.token, { email: setup.email, secret: setup.secret, qrSvg }));
+  });
+
+  app.post('/admin/setup/:token', { config: strict }, async (request, reply) => {
+    const params = SetupParams.safeParse(request.params);
+    const setup = params.success ? await findSetup(vault, params.data.token) : undefined;
+    if (!setup) return reply.callNotFound();
+    const token = params.data!.token;
+    const again = async (errors: Record<string, string>) => {
+      const qrSvg = await QRCode.toString(setup.otpauthUri, { type: 'svg', margin: 1 });
+      return page(reply, 'Set up your account', setupPage(csrfField(reply), token, { email: setup.email, secret: setup.secret, qrSvg }, errors), 400);
+    };
+    const form = parseForm(SetupForm, request.body, []);
+    if (!form.ok) return again(form.errors);
+    const done = await completeSetup(vault, token, form.data);
+    if (!done) return reply.callNotFound();
+    if ('codeRejected' in done) return again({ code: 'That code did not match; check the time on your device and try the next one' });
+    return page(reply, 'Account ready', recoveryCodesPage(done.recoveryCodes));
+  });
+
+  app.get('/admin', async (request, reply) => {
+    const staff = await staffFor(vault, request);
+    if (!staff) return reply.redirect('/admin/login', 303);
+    const email = (await staffEmail(vault, staff.staffId)) ?? '';
+    const audit = staff.roles.includes('privacy_officer')
+      ? await database.db
+          .select({ id: auditEvents.id, at: auditEvents.at, staffId: auditEvents.staffId, staffRoles: auditEvents.staffRoles, subjectKind: auditEvents.subjectKind, fields: auditEvents.fields, purpose: auditEvents.purpose })
+          .from(auditEvents)
+          .orderBy(desc(auditEvents.id))
+          .limit(100)
+      : undefined;
+    return page(reply, 'Back office', adminHome(csrfField(reply), { email, roles: staff.roles }, audit));
+  });
+}

@@ -1,0 +1,185 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import * as OTPAuth from 'otpauth';
+import { inTransaction } from '../../platform/db/index.ts';
+import type { Role, StaffActor } from '../access.ts';
+import { blindIndex, createUnit, isErased, open, seal, type VaultContext } from '../vault/service.ts';
+import { staffAccounts, staffRecoveryCodes, staffSessions } from './schema.ts';
+
+// Staff sign in with an argon2id password and a TOTP code (or a single-use recovery code). Accounts are created
+// by an operator (`pledge staff create`), who hands over a one-time set-up link.
+
+export const SETUP_VALID_MS = 24 * 60 * 60 * 1000;
+export const SESSION_IDLE_MS = 30 * 60 * 1000;
+export const SESSION_MAX_MS = 12 * 60 * 60 * 1000;
+export const LOCK_AFTER_FAILURES = 5;
+export const LOCK_MS = 15 * 60 * 1000;
+export const RECOVERY_CODES = 10;
+const ISSUER = 'Pledge';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+const place = (staffId: string, column: string) => ({ table: 'staff_account', column, rowId: staffId });
+
+export class StaffError extends Error {
+  override name = 'StaffError';
+}
+
+/** Creates an account that cannot sign in until its owner follows the set-up link. */
+export async function createStaff(ctx: VaultContext, input: { email: string; roles: readonly Role[] }): Promise<{ staffId: string; setupToken: string }> {
+  const emailIndex = blindIndex(ctx.keys, 'email', input.email);
+  return inTransaction(ctx.db, async (tx) => {
+    const vault = { ...ctx, db: tx };
+    const [taken] = await tx.select({ id: staffAccounts.id }).from(staffAccounts).where(eq(staffAccounts.emailIndex, emailIndex));
+    if (taken) throw new StaffError('a staff account with that e-mail address already exists');
+    const staffId = randomUUID();
+    const unit = await createUnit(vault, 'staff');
+    const setupToken = randomBytes(32).toString('base64url');
+    const secret = new OTPAuth.Secret({ size: 20 }).base32;
+    await tx.insert(staffAccounts).values({
+      id: staffId,
+      unitId: unit.id,
+      emailIndex,
+      email: await seal(vault, unit, place(staffId, 'email'), input.email.trim()),
+      roles: [...input.roles],
+      totpSecret: await seal(vault, unit, place(staffId, 'totp_secret'), secret),
+      setupTokenHash: sha256(setupToken),
+      setupExpiresAt: new Date(ctx.clock.now().getTime() + SETUP_VALID_MS),
+      createdAt: ctx.clock.now(),
+    });
+    return { staffId, setupToken };
+  });
+}
+
+function totpFor(email: string, secret: string): OTPAuth.TOTP {
+  return new OTPAuth.TOTP({ issuer: ISSUER, label: email, secret: OTPAuth.Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+}
+
+export type PendingSetup = { staffId: string; email: string; secret: string; otpauthUri: string };
+
+export async function findSetup(ctx: VaultContext, token: string): Promise<PendingSetup | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(staffAccounts)
+    .where(and(eq(staffAccounts.setupTokenHash, sha256(token)), gt(staffAccounts.setupExpiresAt, ctx.clock.now())));
+  if (!row) return undefined;
+  const email = await open(ctx, row.unitId, place(row.id, 'email'), row.email);
+  const secret = await open(ctx, row.unitId, place(row.id, 'totp_secret'), row.totpSecret);
+  if (isErased(email) || isErased(secret)) return undefined;
+  return { staffId: row.id, email, secret, otpauthUri: totpFor(email, secret).toString() };
+}
+
+function codeMatches(email: string, secret: string, code: string, at: Date): boolean {
+  return totpFor(email, secret).validate({ token: code, timestamp: at.getTime(), window: 1 }) !== null;
+}
+
+/** Sets the password once the owner proves the authenticator works; returns the recovery codes, shown once. */
+export async function completeSetup(ctx: VaultContext, token: string, input: { password: string; code: string }): Promise<{ recoveryCodes: string[] } | { codeRejected: true } | undefined> {
+  const pending = await findSetup(ctx, token);
+  if (!pending) return undefined;
+  if (!codeMatches(pending.email, pending.secret, input.code, ctx.clock.now())) return { codeRejected: true };
+  const passwordHash = await argon2Hash(input.password);
+  const recoveryCodes = Array.from({ length: RECOVERY_CODES }, () => {
+    const raw = randomBytes(5).toString('hex');
+    return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+  });
+  await inTransaction(ctx.db, async (tx) => {
+    await tx.update(staffAccounts).set({ passwordHash, setupTokenHash: null, setupExpiresAt: null }).where(eq(staffAccounts.id, pending.staffId));
+    await tx.delete(staffRecoveryCodes).where(eq(staffRecoveryCodes.staffId, pending.staffId));
+    await tx.insert(staffRecoveryCodes).values(recoveryCodes.map((code) => ({ staffId: pending.staffId, codeHash: sha256(code) })));
+  });
+  return { recoveryCodes };
+}
+
+// Verified against when the e-mail is unknown, so that an unknown address costs as much time as a wrong password.
+const DUMMY_HASH = argon2Hash(randomBytes(16).toString('hex'));
+
+export type SignInResult = { ok: true; token: string; actor: StaffActor } | { ok: false };
+
+/**
+ * One answer for every failure — unknown e-mail, wrong password, wrong code, locked account — so the form tells
+ * an attacker nothing. Five failures lock the account for fifteen minutes.
+ */
+export async function signIn(ctx: VaultContext, input: { email: string; password: string; code: string }): Promise<SignInResult> {
+  const now = ctx.clock.now();
+  const [row] = await ctx.db.select().from(staffAccounts).where(eq(staffAccounts.emailIndex, blindIndex(ctx.keys, 'email', input.email)));
+  if (!row || !row.passwordHash) {
+    await argon2Verify(await DUMMY_HASH, input.password).catch(() => false);
+    return { ok: false };
+  }
+  const passwordOk = await argon2Verify(row.passwordHash, input.password).catch(() => false);
+  const locked = row.lockedUntil !== null && row.lockedUntil > now;
+  let secondFactorOk = false;
+  let recoveryCodeId: number | undefined;
+  if (passwordOk && !locked) {
+    const email = await open(ctx, row.unitId, place(row.id, 'email'), row.email);
+    const secret = await open(ctx, row.unitId, place(row.id, 'totp_secret'), row.totpSecret);
+    if (!isErased(email) && !isErased(secret)) {
+      if (/^\d{6}$/.test(input.code)) {
+        secondFactorOk = codeMatches(email, secret, input.code, now);
+      } else {
+        // Looked up by hash: the comparison never touches the code itself.
+        const [recovery] = await ctx.db
+          .select({ id: staffRecoveryCodes.id })
+          .from(staffRecoveryCodes)
+          .where(and(eq(staffRecoveryCodes.staffId, row.id), eq(staffRecoveryCodes.codeHash, sha256(input.code.trim().toLowerCase())), isNull(staffRecoveryCodes.usedAt)));
+        if (recovery) {
+          secondFactorOk = true;
+          recoveryCodeId = recovery.id;
+        }
+      }
+    }
+  }
+  if (locked || !passwordOk || !secondFactorOk) {
+    if (!locked) {
+      const failures = row.failedAttempts + 1;
+      const lock = failures >= LOCK_AFTER_FAILURES;
+      await ctx.db
+        .update(staffAccounts)
+        .set({ failedAttempts: lock ? 0 : failures, lockedUntil: lock ? new Date(now.getTime() + LOCK_MS) : row.lockedUntil })
+        .where(eq(staffAccounts.id, row.id));
+    }
+    return { ok: false };
+  }
+  const token = randomBytes(32).toString('base64url');
+  await inTransaction(ctx.db, async (tx) => {
+    if (recoveryCodeId !== undefined) await tx.update(staffRecoveryCodes).set({ usedAt: now }).where(eq(staffRecoveryCodes.id, recoveryCodeId));
+    await tx.update(staffAccounts).set({ failedAttempts: 0, lockedUntil: null, lastSignInAt: now }).where(eq(staffAccounts.id, row.id));
+    // Expired sessions of this account go when a new one starts.
+    await tx.delete(staffSessions).where(and(eq(staffSessions.staffId, row.id), or(lt(staffSessions.expiresAt, now), lt(staffSessions.lastSeenAt, new Date(now.getTime() - SESSION_IDLE_MS)))));
+    await tx.insert(staffSessions).values({ tokenHash: sha256(token), staffId: row.id, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + SESSION_MAX_MS) });
+  });
+  return { ok: true, token, actor: { kind: 'staff', staffId: row.id, roles: row.roles as Role[] } };
+}
+
+/** The signed-in staff member behind a session token, or undefined when it is unknown, idle too long or expired. */
+export async function sessionActor(ctx: VaultContext, token: string): Promise<StaffActor | undefined> {
+  const now = ctx.clock.now();
+  const [row] = await ctx.db
+    .select({ staffId: staffSessions.staffId, lastSeenAt: staffSessions.lastSeenAt, expiresAt: staffSessions.expiresAt, roles: staffAccounts.roles })
+    .from(staffSessions)
+    .innerJoin(staffAccounts, eq(staffAccounts.id, staffSessions.staffId))
+    .where(eq(staffSessions.tokenHash, sha256(token)));
+  if (!row) return undefined;
+  if (row.expiresAt <= now || now.getTime() - row.lastSeenAt.getTime() > SESSION_IDLE_MS) {
+    await ctx.db.delete(staffSessions).where(eq(staffSessions.tokenHash, sha256(token)));
+    return undefined;
+  }
+  // Written at most once a minute: a busy back office should not turn every page view into a write.
+  if (now.getTime() - row.lastSeenAt.getTime() > 60_000) {
+    await ctx.db.update(staffSessions).set({ lastSeenAt: now }).where(eq(staffSessions.tokenHash, sha256(token)));
+  }
+  return { kind: 'staff', staffId: row.staffId, roles: row.roles as Role[] };
+}
+
+export async function signOut(ctx: VaultContext, token: string): Promise<void> {
+  await ctx.db.delete(staffSessions).where(eq(staffSessions.tokenHash, sha256(token)));
+}
+
+/** The staff member's own e-mail, for their own screen. */
+export async function staffEmail(ctx: VaultContext, staffId: string): Promise<string | undefined> {
+  const [row] = await ctx.db.select({ unitId: staffAccounts.unitId, email: staffAccounts.email }).from(staffAccounts).where(eq(staffAccounts.id, staffId));
+  if (!row) return undefined;
+  const email = await open(ctx, row.unitId, place(staffId, 'email'), row.email);
+  return isErased(email) ? undefined : email;
+}

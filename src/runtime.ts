@@ -1,0 +1,14 @@
+import type { Config } from './platform/config.ts';
+import { openRuntime, type Runtime, type RuntimeOptions } from './platform/runtime.ts';
+import { inventoryProblems } from './privacy/inventory.ts';
+import { vaultMailSealer } from './privacy/vault/mail.ts';
+import { keyringFrom } from './privacy/vault/service.ts';
+
+// The platform runtime with the privacy engine plugged in: outbox messages sealed by the vault, and an inventory
+// that must be consistent before anything starts.
+
+export function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer'> = {}): Promise<Runtime> {
+  const problems = inventoryProblems();
+  if (problems.length > 0) throw new Error(`the data inventory is inconsistent:\n${problems.join('\n')}`);
+  return openRuntime(config, { ...options, sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock) });
+}
