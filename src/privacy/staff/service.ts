@@ -1,8 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { and, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import { inTransaction } from '../../platform/db/index.ts';
+import { sessionStore } from '../../platform/sessions.ts';
 import type { Role, StaffActor } from '../access.ts';
 import { blindIndex, createUnit, isErased, open, seal, type VaultContext } from '../vault/service.ts';
 import { staffAccounts, staffRecoveryCodes, staffSessions } from './schema.ts';
@@ -19,6 +20,7 @@ export const RECOVERY_CODES = 10;
 const ISSUER = 'Pledge';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
+const sessions = sessionStore(staffSessions, { key: 'staffId', column: staffSessions.staffId }, { idleMs: SESSION_IDLE_MS, maxMs: SESSION_MAX_MS });
 const place = (staffId: string, column: string) => ({ table: 'staff_account', column, rowId: staffId });
 
 export class StaffError extends Error {
@@ -141,39 +143,24 @@ export async function signIn(ctx: VaultContext, input: { email: string; password
     }
     return { ok: false };
   }
-  const token = randomBytes(32).toString('base64url');
-  await inTransaction(ctx.db, async (tx) => {
+  const token = await inTransaction(ctx.db, async (tx) => {
     if (recoveryCodeId !== undefined) await tx.update(staffRecoveryCodes).set({ usedAt: now }).where(eq(staffRecoveryCodes.id, recoveryCodeId));
     await tx.update(staffAccounts).set({ failedAttempts: 0, lockedUntil: null, lastSignInAt: now }).where(eq(staffAccounts.id, row.id));
-    // Expired sessions of this account go when a new one starts.
-    await tx.delete(staffSessions).where(and(eq(staffSessions.staffId, row.id), or(lt(staffSessions.expiresAt, now), lt(staffSessions.lastSeenAt, new Date(now.getTime() - SESSION_IDLE_MS)))));
-    await tx.insert(staffSessions).values({ tokenHash: sha256(token), staffId: row.id, createdAt: now, lastSeenAt: now, expiresAt: new Date(now.getTime() + SESSION_MAX_MS) });
+    return sessions.start(tx, row.id, now);
   });
   return { ok: true, token, actor: { kind: 'staff', staffId: row.id, roles: row.roles as Role[] } };
 }
 
 /** The signed-in staff member behind a session token, or undefined when it is unknown, idle too long or expired. */
 export async function sessionActor(ctx: VaultContext, token: string): Promise<StaffActor | undefined> {
-  const now = ctx.clock.now();
-  const [row] = await ctx.db
-    .select({ staffId: staffSessions.staffId, lastSeenAt: staffSessions.lastSeenAt, expiresAt: staffSessions.expiresAt, roles: staffAccounts.roles })
-    .from(staffSessions)
-    .innerJoin(staffAccounts, eq(staffAccounts.id, staffSessions.staffId))
-    .where(eq(staffSessions.tokenHash, sha256(token)));
-  if (!row) return undefined;
-  if (row.expiresAt <= now || now.getTime() - row.lastSeenAt.getTime() > SESSION_IDLE_MS) {
-    await ctx.db.delete(staffSessions).where(eq(staffSessions.tokenHash, sha256(token)));
-    return undefined;
-  }
-  // Written at most once a minute: a busy back office should not turn every page view into a write.
-  if (now.getTime() - row.lastSeenAt.getTime() > 60_000) {
-    await ctx.db.update(staffSessions).set({ lastSeenAt: now }).where(eq(staffSessions.tokenHash, sha256(token)));
-  }
-  return { kind: 'staff', staffId: row.staffId, roles: row.roles as Role[] };
+  const staffId = await sessions.owner(ctx.db, token, ctx.clock.now());
+  if (!staffId) return undefined;
+  const [row] = await ctx.db.select({ roles: staffAccounts.roles }).from(staffAccounts).where(eq(staffAccounts.id, staffId));
+  return row && { kind: 'staff', staffId, roles: row.roles as Role[] };
 }
 
 export async function signOut(ctx: VaultContext, token: string): Promise<void> {
-  await ctx.db.delete(staffSessions).where(eq(staffSessions.tokenHash, sha256(token)));
+  await sessions.end(ctx.db, token);
 }
 
 /** The staff member's own e-mail, for their own screen. */
