@@ -3,13 +3,15 @@ import { buildApp, type Feature } from './platform/http/app.ts';
 import { mailboxRoutes } from './platform/mail/routes.ts';
 import type { Runtime } from './platform/runtime.ts';
 import { staffRoutes } from './privacy/staff/routes.ts';
+import { accountRoutes } from './shop/accounts/routes.ts';
+import { cartRoutes } from './shop/cart/routes.ts';
 import { catalogRoutes } from './shop/catalog/routes.ts';
 
 // The whole shop: the platform's routes plus every capability's, in one Fastify app.
 
 export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
-  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, catalogRoutes];
+  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

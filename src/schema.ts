@@ -6,3 +6,5 @@ export * from './shop/catalog/schema.ts';
 export * from './privacy/audit/schema.ts';
 export * from './privacy/disclosure/schema.ts';
 export * from './privacy/staff/schema.ts';
+export * from './shop/accounts/schema.ts';
+export * from './shop/cart/schema.ts';

@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import { testClock } from '../../src/platform/clock.ts';
 import { inTransaction, migrateDatabase, openDatabase } from '../../src/platform/db/index.ts';
 import { erasureJournal, unitKeys } from '../../src/privacy/vault/schema.ts';
+import { customers } from '../../src/shop/accounts/schema.ts';
 import {
   blindIndex,
   createUnit,
@@ -91,14 +92,27 @@ test('the PGlite data directory (tables and WAL) holds no plaintext of a value w
     const database = await openDatabase({ dataDir: dir });
     await migrateDatabase(database);
     const ctx: VaultContext = { db: database.db, clock: testClock(), keys: keyringFrom(randomBytes(32)) };
+    // Written as the shop writes a customer: sealed e-mail and name, blind index for look-ups.
     await inTransaction(database.db, async (tx) => {
-      const unit = await createUnit({ ...ctx, db: tx }, 'account');
-      const sealed = await seal({ ...ctx, db: tx }, unit, place('p1'), unique);
-      // Stored the way a shop table stores it: as bytes in a row.
-      await tx.insert(unitKeys).values({ unitId: randomUUID(), unitKind: 'account', keyId: randomUUID(), wrappedKey: sealed, kekId: 'probe', createdAt: new Date() });
+      const vault = { ...ctx, db: tx };
+      const unit = await createUnit(vault, 'account');
+      const id = randomUUID();
+      const place = (column: string) => ({ table: 'customer_account', column, rowId: id });
+      const now = new Date();
+      await tx.insert(customers).values({
+        id,
+        unitId: unit.id,
+        emailIndex: blindIndex(ctx.keys, 'email', unique),
+        email: await seal(vault, unit, place('email'), unique),
+        name: await seal(vault, unit, place('name'), 'Probe Person'),
+        passwordHash: 'not-a-real-hash',
+        adultConfirmedAt: now,
+        createdAt: now,
+        lastActiveAt: now,
+      });
     });
     await database.close();
-    const needles = [Buffer.from(unique), Buffer.from(unique, 'utf16le')];
+    const needles = [Buffer.from(unique), Buffer.from(unique, 'utf16le'), Buffer.from('Probe Person')];
     for (const file of fs.readdirSync(dir, { recursive: true }).map(String)) {
       const full = path.join(dir, file);
       if (!fs.statSync(full).isFile()) continue;

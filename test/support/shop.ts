@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { asc } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
+import { outbox, type MailMessage } from '../../src/platform/mail/schema.ts';
 import { createShopApp } from '../../src/app.ts';
 import { testClock, type TestClock } from '../../src/platform/clock.ts';
 import { loadConfig } from '../../src/platform/config.ts';
@@ -97,4 +99,21 @@ export async function csrfFor(app: FastifyInstance, url: string): Promise<{ toke
   if (!token) throw new Error(`no CSRF token on ${url}`);
   const cookie = response.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
   return { token, cookie };
+}
+
+/** Every outbox message addressed to `to`, opened with the shop's sealer (erased ones are left out), oldest first. */
+export async function mailsTo(shop: TestShop, to: string): Promise<MailMessage[]> {
+  const rows = await shop.database.db.select().from(outbox).orderBy(asc(outbox.createdAt));
+  const opened = await Promise.all(rows.map((r) => shop.runtime.sealer.open(shop.database.db, r.id, r.unitId, r.envelope)));
+  return opened.filter((m): m is MailMessage => m !== undefined && m.to === to);
+}
+
+/** The first link in the newest message to `to` whose URL matches `pattern`. */
+export async function linkFrom(shop: TestShop, to: string, pattern: RegExp): Promise<string> {
+  const messages = await mailsTo(shop, to);
+  for (const message of messages.reverse()) {
+    const link = message.text.match(/https?:\/\/\S+/g)?.find((url) => pattern.test(url));
+    if (link) return new URL(link).pathname;
+  }
+  throw new Error(`no mail to ${to} with a link matching ${pattern}`);
 }

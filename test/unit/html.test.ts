@@ -25,3 +25,14 @@ test('no generated string can open a tag or break out of an attribute', () => {
     }),
   );
 });
+
+test('same-origin check for forms on cached pages compares scheme and host, default ports included', async () => {
+  const { sameOrigin } = await import('../../src/platform/http/app.ts');
+  assert.equal(sameOrigin({ origin: 'http://localhost' }, 'http', 'localhost:80'), true);
+  assert.equal(sameOrigin({ origin: 'https://shop.example.com' }, 'https', 'shop.example.com:443'), true);
+  assert.equal(sameOrigin({ referer: 'https://shop.example.com/products/x' }, 'https', 'shop.example.com'), true);
+  assert.equal(sameOrigin({ origin: 'http://shop.example.com' }, 'https', 'shop.example.com'), false, 'scheme matters');
+  assert.equal(sameOrigin({ origin: 'https://shop.example.com.evil.example' }, 'https', 'shop.example.com'), false);
+  assert.equal(sameOrigin({ origin: 'null' }, 'https', 'shop.example.com'), false);
+  assert.equal(sameOrigin({}, 'https', 'shop.example.com'), false);
+});

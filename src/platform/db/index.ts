@@ -74,8 +74,14 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       close: () => pool.end(),
     };
   }
-  if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
-  const client = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  const releaseLock = options.dataDir ? lockDataDir(options.dataDir) : () => undefined;
+  let client: PGlite;
+  try {
+    client = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
   guardRootQueries(client, ['query', 'exec']);
   const db = drizzlePglite(client, { logger }) as unknown as Db;
   return {
@@ -84,8 +90,45 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     client,
     queries,
     ping: (timeoutMs) => ping(db, timeoutMs),
-    close: () => client.close(),
+    close: () => client.close().finally(releaseLock),
   };
+}
+
+export const LOCK_FILE = 'pledge.lock';
+
+/**
+ * PGlite is a database inside one process: two processes on one data directory would each write the same files
+ * and corrupt them. A lock file naming the owning process keeps a second one out (a CLI command while the server
+ * runs, a second server); a lock left by a process that no longer exists is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(fs.readFileSync(file, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) {
+        throw new Error(
+          `the PGlite data directory ${dir} is in use by process ${owner} (a running Pledge server?). PGlite serves one process at a time: stop that process first, or use PostgreSQL (DATABASE_URL) to share a database`,
+        );
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock the PGlite data directory ${dir}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function ping(db: Db, timeoutMs = 2000): Promise<boolean> {

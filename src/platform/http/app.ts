@@ -12,9 +12,10 @@ import type { Database } from '../db/index.ts';
 import type { Jobs } from '../jobs.ts';
 import { deriveKey } from '../keys.ts';
 import type { Log } from '../log.ts';
+import type { MailSealer } from '../mail/service.ts';
 import type { Assets } from './assets.ts';
 import { PUBLIC_DIR } from './assets.ts';
-import { installErrorHandling } from './errors.ts';
+import { httpError, installErrorHandling } from './errors.ts';
 import { html, type Html } from './html.ts';
 import type { Layout } from './layout.ts';
 
@@ -28,6 +29,8 @@ export type Platform = {
   assets: Assets;
   layout: Layout;
   masterKey: Buffer;
+  /** Seals outbox mail at rest (provided by the privacy engine's vault). */
+  sealer: MailSealer;
 };
 
 /** A capability's routes: registered in order, after the platform's own. */
@@ -37,8 +40,25 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** false for routes authenticated otherwise (bearer tokens), where a CSRF token has no meaning. */
-    csrf?: boolean;
+    /**
+     * How a state-changing route is protected against cross-site requests: by a token in the form (default);
+     * by the browser's Origin (or Referer) header, for forms on pages cached for everyone, which cannot carry a
+     * per-visitor token; or not at all, for routes authenticated otherwise (bearer tokens).
+     */
+    csrf?: 'token' | 'origin' | false;
+  }
+}
+
+/** True when the request says it comes from a page of this same site (default ports compared as URLs do). */
+export function sameOrigin(headers: Record<string, string | string[] | undefined>, protocol: string, host: string): boolean {
+  const source = headers.origin ?? headers.referer;
+  if (typeof source !== 'string') return false;
+  try {
+    const site = new URL(`${protocol}://${host}`);
+    const from = new URL(source);
+    return from.protocol === site.protocol && from.host === site.host;
+  } catch {
+    return false;
   }
 }
 
@@ -98,7 +118,11 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
 
   // CSRF on every state-changing request, after the body is parsed (the token travels in the form).
   app.addHook('preHandler', (request, reply, done) => {
-    if (!STATE_CHANGING.has(request.method) || request.routeOptions.config.csrf === false) return done();
+    const mode = request.routeOptions.config.csrf ?? 'token';
+    if (!STATE_CHANGING.has(request.method) || mode === false) return done();
+    if (mode === 'origin') {
+      return done(sameOrigin(request.headers, request.protocol, request.host) ? undefined : httpError(403, 'cross_site_request', 'This form was sent from another site. Go back to the shop and try again.'));
+    }
     app.csrfProtection(request, reply, done);
   });
 

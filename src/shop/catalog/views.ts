@@ -1,11 +1,14 @@
 import { html, type Html } from '../../platform/http/html.ts';
 import type { Category, Product } from './schema.ts';
+import { MAX_LINE_QUANTITY } from '../cart/service.ts';
 import { formatPrice, type ProductCard, type ProductPage } from './service.ts';
 
-export function categoryNav(categories: Category[], current?: string): Html {
-  return html`<a href="/"${current === undefined ? html` aria-current="page"` : ''}>All</a>${categories.map(
-    (c) => html`<a href="/categories/${c.slug}"${c.slug === current ? html` aria-current="page"` : ''}>${c.name}</a>`,
-  )}`;
+/** The main navigation: every category, and the cart. `current` is the category shown; `place` says which part of the shop the page belongs to. */
+export function categoryNav(categories: Category[], current?: string, place: 'shop' | 'cart' = 'shop'): Html {
+  const here = (yes: boolean) => (yes ? html` aria-current="page"` : '');
+  return html`<a href="/"${here(place === 'shop' && current === undefined)}>All</a>${categories.map(
+    (c) => html`<a href="/categories/${c.slug}"${here(c.slug === current)}>${c.name}</a>`,
+  )}<a href="/cart"${here(place === 'cart')}>Cart</a><a href="/account">Account</a>`;
 }
 
 function stockNote(stock: number): Html {
@@ -51,6 +54,17 @@ export function listingView(options: { heading: string; intro: string; listing: 
 </section>`;
 }
 
+// The product page is cached for every visitor, so this form carries no CSRF token: /cart/items checks the
+// request's Origin instead.
+function addToCartForm(product: Pick<Product, 'slug' | 'stock'>): Html {
+  return html`<form class="add-to-cart" method="post" action="/cart/items">
+        <input type="hidden" name="slug" value="${product.slug}">
+        <label for="add-quantity">Quantity</label>
+        <input id="add-quantity" name="quantity" type="number" inputmode="numeric" min="1" max="${Math.min(product.stock, MAX_LINE_QUANTITY)}" value="1" required>
+        <button type="submit">Add to cart</button>
+      </form>`;
+}
+
 export function productView(product: Product & { categorySlug: string; categoryName: string }): Html {
   return html`<article class="product">
   <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">Shop</a> › <a href="/categories/${product.categorySlug}">${product.categoryName}</a></nav>
@@ -61,6 +75,7 @@ export function productView(product: Product & { categorySlug: string; categoryN
       <h1>${product.name}</h1>
       <p class="price">${formatPrice(product.priceCents)}</p>
       ${stockNote(product.stock)}
+      ${product.stock > 0 ? addToCartForm(product) : ''}
       <p class="summary">${product.summary}</p>
       <p>${product.description}</p>
     </div>

@@ -1,0 +1,223 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { Clock } from '../../platform/clock.ts';
+import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
+import type { Jobs } from '../../platform/jobs.ts';
+import { queueMail, type MailSealer } from '../../platform/mail/service.ts';
+import { sessionStore } from '../../platform/sessions.ts';
+import { blindIndex, createUnit, isErased, openFields, sealFields, type VaultContext } from '../../privacy/vault/service.ts';
+import { customers, customerSessions, customerTokens } from './schema.ts';
+
+// Customer accounts (seed 000 §1 "basic account information"; §7 adults only; §8 modify). Every answer that could
+// tell a stranger whether an address has an account is the same either way: registration, sign-in and password
+// reset all say "check your inbox" or "did not match", and the inbox gets the truth.
+
+export type AccountContext = VaultContext & { jobs: Jobs; sealer: MailSealer; baseUrl: string; shopName: string };
+
+export const VERIFY_VALID_MS = 24 * 60 * 60 * 1000;
+export const RESET_VALID_MS = 60 * 60 * 1000;
+export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
+export const SESSION_MAX_MS = 30 * 24 * 60 * 60 * 1000;
+
+const sessions = sessionStore(customerSessions, { key: 'customerId', column: customerSessions.customerId }, { idleMs: SESSION_IDLE_MS, maxMs: SESSION_MAX_MS });
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+const place = (customerId: string, column: string) => ({ table: 'customer_account', column, rowId: customerId });
+const DUMMY_HASH = argon2Hash(randomBytes(16).toString('hex'));
+
+type Account = typeof customers.$inferSelect;
+
+async function findByEmail(ctx: VaultContext, email: string): Promise<Account | undefined> {
+  const [row] = await ctx.db.select().from(customers).where(eq(customers.emailIndex, blindIndex(ctx.keys, 'email', email)));
+  return row;
+}
+
+export type Profile = { id: string; unitId: string; name: string; email: string };
+
+async function profileOf(ctx: VaultContext, row: Account): Promise<Profile | undefined> {
+  const [name, email] = await openFields(ctx, row.unitId, [
+    { place: place(row.id, 'name'), sealed: row.name },
+    { place: place(row.id, 'email'), sealed: row.email },
+  ]);
+  if (isErased(name) || isErased(email)) return undefined;
+  return { id: row.id, unitId: row.unitId, name: name!, email: email! };
+}
+
+export async function profile(ctx: VaultContext, customerId: string): Promise<Profile | undefined> {
+  const [row] = await ctx.db.select().from(customers).where(eq(customers.id, customerId));
+  return row && profileOf(ctx, row);
+}
+
+async function issueToken(ctx: AccountContext, tx: Tx, customerId: string, purpose: 'verify_email' | 'reset_password'): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  const valid = purpose === 'verify_email' ? VERIFY_VALID_MS : RESET_VALID_MS;
+  await tx.insert(customerTokens).values({ tokenHash: sha256(token), customerId, purpose, expiresAt: new Date(ctx.clock.now().getTime() + valid) });
+  return token;
+}
+
+async function mail(ctx: AccountContext, tx: Tx, account: Pick<Profile, 'id' | 'unitId' | 'email'>, kind: string, subject: string, text: string) {
+  // The dedupe key is made of ids and a nonce, never of the address; the message is sealed under the account's key.
+  await queueMail(ctx, tx, `account:${account.id}:${kind}:${randomUUID()}`, { to: account.email, subject, text }, account.unitId);
+}
+
+export type Registration = { name: string; email: string; password: string };
+
+/** Registers an account and mails a verification link; an address that already has an account gets a notice instead. */
+export async function register(ctx: AccountContext, input: Registration): Promise<void> {
+  const existing = await findByEmail(ctx, input.email);
+  const passwordHash = await argon2Hash(input.password);
+  await inTransaction(ctx.db, async (tx) => {
+    const vault = { ...ctx, db: tx };
+    if (existing) {
+      const known = await profileOf(vault, existing);
+      if (known) {
+        await mail(ctx, tx, known, 'already-registered', `Your ${ctx.shopName} account`,
+          `Someone, perhaps you, tried to create a ${ctx.shopName} account with this address, which already has one.\n\nSign in: ${ctx.baseUrl}/account/login\nForgot your password? ${ctx.baseUrl}/account/reset\n\nIf it was not you, you can ignore this message.`);
+      }
+      return;
+    }
+    const id = randomUUID();
+    const unit = await createUnit(vault, 'account');
+    const email = input.email.trim();
+    const [sealedEmail, sealedName] = await sealFields(vault, unit, [
+      { place: place(id, 'email'), value: email },
+      { place: place(id, 'name'), value: input.name.trim() },
+    ]);
+    const now = ctx.clock.now();
+    await tx.insert(customers).values({
+      id,
+      unitId: unit.id,
+      emailIndex: blindIndex(ctx.keys, 'email', email),
+      email: sealedEmail!,
+      name: sealedName!,
+      passwordHash,
+      adultConfirmedAt: now,
+      createdAt: now,
+      lastActiveAt: now,
+    });
+    await sendVerification(ctx, tx, { id, unitId: unit.id, email });
+  });
+}
+
+async function sendVerification(ctx: AccountContext, tx: Tx, account: Pick<Profile, 'id' | 'unitId' | 'email'>) {
+  const token = await issueToken(ctx, tx, account.id, 'verify_email');
+  await mail(ctx, tx, account, 'verify', `Confirm your e-mail address for ${ctx.shopName}`,
+    `Welcome to ${ctx.shopName}.\n\nConfirm your e-mail address to start using your account (the link works once, for 24 hours):\n${ctx.baseUrl}/account/verify/${token}\n\nIf you did not create this account, ignore this message and it will not be activated.`);
+}
+
+/** Spends a single-use token of the given purpose; returns its customer id, or undefined if unknown, used or expired. */
+async function spendToken(ctx: VaultContext, tx: Tx, token: string, purpose: 'verify_email' | 'reset_password'): Promise<string | undefined> {
+  const now = ctx.clock.now();
+  const [row] = await tx
+    .update(customerTokens)
+    .set({ usedAt: now })
+    .where(and(eq(customerTokens.tokenHash, sha256(token)), eq(customerTokens.purpose, purpose), isNull(customerTokens.usedAt), gt(customerTokens.expiresAt, now)))
+    .returning({ customerId: customerTokens.customerId });
+  return row?.customerId;
+}
+
+export async function verifyEmail(ctx: VaultContext, token: string): Promise<boolean> {
+  return inTransaction(ctx.db, async (tx) => {
+    const customerId = await spendToken({ ...ctx, db: tx }, tx, token, 'verify_email');
+    if (!customerId) return false;
+    await tx.update(customers).set({ emailVerifiedAt: ctx.clock.now() }).where(eq(customers.id, customerId));
+    return true;
+  });
+}
+
+export type SignInResult = { ok: true; token: string; customerId: string } | { ok: false; unverified?: true };
+
+export async function signIn(ctx: AccountContext, input: { email: string; password: string }): Promise<SignInResult> {
+  const account = await findByEmail(ctx, input.email);
+  if (!account) {
+    await argon2Verify(await DUMMY_HASH, input.password).catch(() => false);
+    return { ok: false };
+  }
+  if (!(await argon2Verify(account.passwordHash, input.password).catch(() => false))) return { ok: false };
+  if (!account.emailVerifiedAt) {
+    // Only someone who knows the password learns the account exists; they get a fresh link.
+    await inTransaction(ctx.db, async (tx) => {
+      const known = await profileOf({ ...ctx, db: tx }, account);
+      if (known) await sendVerification(ctx, tx, known);
+    });
+    return { ok: false, unverified: true };
+  }
+  const now = ctx.clock.now();
+  const token = await inTransaction(ctx.db, async (tx) => {
+    await tx.update(customers).set({ lastActiveAt: now }).where(eq(customers.id, account.id));
+    return sessions.start(tx, account.id, now);
+  });
+  return { ok: true, token, customerId: account.id };
+}
+
+export const SESSION_COOKIE = 'pledge_session';
+
+/** The customer signed in on this request, if any (looked up once per request). */
+export async function signedInCustomer(ctx: { db: Executor; clock: Clock }, request: FastifyRequest): Promise<string | undefined> {
+  const token = request.cookies[SESSION_COOKIE];
+  if (!token) return undefined;
+  request.customerId ??= (await sessions.owner(ctx.db, token, ctx.clock.now())) ?? null;
+  return request.customerId ?? undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** null once looked up and found signed out. */
+    customerId?: string | null;
+  }
+}
+
+export async function signOut(ctx: VaultContext, token: string): Promise<void> {
+  await sessions.end(ctx.db, token);
+}
+
+/** Mails a reset link if the address has an account; the caller shows the same page either way. */
+export async function requestPasswordReset(ctx: AccountContext, email: string): Promise<void> {
+  const account = await findByEmail(ctx, email);
+  if (!account) {
+    await argon2Verify(await DUMMY_HASH, email).catch(() => false); // the same cost either way
+    return;
+  }
+  await inTransaction(ctx.db, async (tx) => {
+    const known = await profileOf({ ...ctx, db: tx }, account);
+    if (!known) return;
+    const token = await issueToken(ctx, tx, account.id, 'reset_password');
+    await mail(ctx, tx, known, 'reset', `Reset your ${ctx.shopName} password`,
+      `Someone asked to reset the password of your ${ctx.shopName} account.\n\nChoose a new password (the link works once, for one hour):\n${ctx.baseUrl}/account/reset/${token}\n\nIf it was not you, ignore this message: your password stays as it is.`);
+  });
+}
+
+export async function resetTokenValid(ctx: VaultContext, token: string): Promise<boolean> {
+  const [row] = await ctx.db
+    .select({ id: customerTokens.customerId })
+    .from(customerTokens)
+    .where(and(eq(customerTokens.tokenHash, sha256(token)), eq(customerTokens.purpose, 'reset_password'), isNull(customerTokens.usedAt), gt(customerTokens.expiresAt, ctx.clock.now())));
+  return row !== undefined;
+}
+
+/** Sets a new password with a reset link and signs out every session, since the old password may be known. */
+export async function resetPassword(ctx: VaultContext, token: string, password: string): Promise<boolean> {
+  const passwordHash = await argon2Hash(password);
+  return inTransaction(ctx.db, async (tx) => {
+    const customerId = await spendToken({ ...ctx, db: tx }, tx, token, 'reset_password');
+    if (!customerId) return false;
+    // Following the link proves the address too.
+    await tx
+      .update(customers)
+      .set({ passwordHash, emailVerifiedAt: sql`coalesce(${customers.emailVerifiedAt}, ${ctx.clock.now()})` })
+      .where(eq(customers.id, customerId));
+    await sessions.endAll(tx, customerId);
+    return true;
+  });
+}
+
+/** Rectification (seed 000 §8): the customer corrects their name. */
+export async function updateName(ctx: VaultContext, customerId: string, name: string): Promise<void> {
+  await inTransaction(ctx.db, async (tx) => {
+    const [row] = await tx.select({ unitId: customers.unitId }).from(customers).where(eq(customers.id, customerId));
+    if (!row) return;
+    const [sealed] = await sealFields({ ...ctx, db: tx }, { kind: 'account', id: row.unitId }, [{ place: place(customerId, 'name'), value: name.trim() }]);
+    await tx.update(customers).set({ name: sealed! }).where(eq(customers.id, customerId));
+  });
+}

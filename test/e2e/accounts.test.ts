@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '../../src/platform/config.ts';
+import { startShop, type RunningShop } from '../../src/server.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { freePort } from '../support/postgres.ts';
+import { testEnv } from '../support/shop.ts';
+
+// A customer registers, confirms the address from the dev mailbox, signs in and corrects their name: the real
+// server and job worker, a browser with JavaScript off.
+
+describe('customer account in a browser', () => {
+  let shop: RunningShop;
+  let browser: Browser;
+  let dir: string;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-e2e-'));
+    // A known port, so that links in e-mails (built from the base URL) point at this server.
+    const port = String(await freePort());
+    const env = testEnv(dir, { PORT: port, HOST: '127.0.0.1', PLEDGE_BASE_URL: `http://127.0.0.1:${port}`, PLEDGE_LOG_LEVEL: 'warn' });
+    shop = await startShop(loadConfig(env), { seedIfEmpty: false, jobPollingIntervalSeconds: 0.5 });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await shop?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function openNewestMail(page: Page, subject: RegExp) {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      await page.goto(`${shop.url}/dev/mailbox`);
+      const link = page.getByRole('link', { name: subject }).first();
+      if ((await link.count()) > 0) return link.click();
+      if (Date.now() > deadline) throw new Error(`no mail matching ${subject}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
+  test('register, confirm by e-mail, sign in, correct the name, sign out', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${shop.url}/account/register`);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    assert.match(await page.locator('.field .error').first().textContent() ?? '', /Enter your name/, 'errors beside the fields');
+
+    await page.getByLabel('Name').fill('Mary Somerville');
+    await page.getByLabel('E-mail').fill('mary@example.com');
+    await page.getByLabel('Password').fill('connexion of sciences');
+    await page.getByLabel('I am 18 or older').check();
+    await page.getByRole('button', { name: 'Create account' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Check your inbox');
+
+    await openNewestMail(page, /Confirm your e-mail address/);
+    await page.getByRole('link', { name: /\/account\/verify\// }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Your address is confirmed');
+
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('E-mail').fill('mary@example.com');
+    await page.getByLabel('Password').fill('connexion of sciences');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/account$/);
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'pledge_session');
+    assert.ok(session?.httpOnly, 'session cookie is HttpOnly');
+
+    await page.getByLabel('Name').fill('Mary Fairfax Somerville');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match((await page.getByRole('status').textContent()) ?? '', /saved/);
+    assert.equal(await page.getByLabel('Name').inputValue(), 'Mary Fairfax Somerville');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(`${shop.url}/account`);
+    await page.waitForURL(/\/account\/login$/);
+    await context.close();
+  });
+});
