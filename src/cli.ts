@@ -1,22 +1,13 @@
+import path from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
-import { migrateDatabase, openDatabase, type Database } from './platform/db/index.ts';
-import path from 'node:path';
+import type { Database } from './platform/db/index.ts';
 import { progressBar } from './platform/progress.ts';
-import { systemClock } from './platform/clock.ts';
-import { seedDemoCatalog } from './shop/catalog/seed.ts';
-import { verifyAuditChain } from './privacy/audit/service.ts';
-import { startShop } from './server.ts';
-import { CATEGORIES, classifiedTables, PROCESSORS, PURPOSES, RETENTION_UNITS } from './privacy/inventory.ts';
-import { planRotation, runRotation } from './privacy/vault/rotation.ts';
-import { ROLES, type Role } from './privacy/access.ts';
-import { createStaff, StaffError } from './privacy/staff/service.ts';
-import { keyringFrom } from './privacy/vault/service.ts';
-import { loadMasterKey } from './platform/keys.ts';
-import { z } from 'zod';
-import './schema.ts';
 
-// The `pledge` command: `npm run pledge -- <command> [options]`.
+// The `pledge` command: `npm run pledge -- <command> [options]`. Each command loads what it needs when it runs,
+// so usage errors and --help answer at once.
+
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 type Command = {
   summary: string;
@@ -24,12 +15,15 @@ type Command = {
   options: ParseArgsOptionsConfig;
   /** Commands with subcommands (`audit verify`) take positionals; the rest refuse them. */
   allowPositionals?: boolean;
-  run(config: Config, values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number>;
+  run(config: Config, values: Values, positionals: string[]): Promise<number>;
 };
 
 class UsageError extends Error {}
 
-function wholeNumber(name: string, value: string | boolean | string[] | undefined, min: number, max: number): number | undefined {
+// Kept in step with ROLES in src/privacy/access.ts by a test; written out so `--help` needs no imports.
+export const STAFF_ROLES = ['support', 'fulfilment', 'privacy_officer', 'admin'] as const;
+
+function wholeNumber(name: string, value: Values[string], min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min || n > max) {
@@ -38,13 +32,10 @@ function wholeNumber(name: string, value: string | boolean | string[] | undefine
   return n;
 }
 
-function openConfiguredDatabase(config: Config) {
-  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
-}
-
 /** Opens and migrates the configured database for one command's work, and closes it whatever happens. */
 async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openConfiguredDatabase(config);
+  const { migrateDatabase, openDatabase } = await import('./platform/db/index.ts');
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
   try {
     await migrateDatabase(database);
     return await work(database);
@@ -76,6 +67,8 @@ const commands: Record<string, Command> = {
     options: { products: { type: 'string' } },
     async run(config, values) {
       const extraProducts = wholeNumber('products', values.products, 0, 1_000_000) ?? 0;
+      const { seedDemoCatalog } = await import('./shop/catalog/seed.ts');
+      const { systemClock } = await import('./platform/clock.ts');
       const bar = progressBar('seeding products');
       const result = await withDatabase(config, (database) => seedDemoCatalog({ db: database.db, clock: systemClock }, { extraProducts, onProgress: bar.update }));
       bar.finish(result.seeded ? `seeded ${result.categories} categories and ${result.products} products` : 'the catalogue already has products; nothing seeded');
@@ -90,6 +83,7 @@ const commands: Record<string, Command> = {
       const port = wholeNumber('port', values.port, 0, 65535);
       const started = Date.now();
       const effective = port === undefined ? config : loadConfig({ ...process.env, PORT: String(port) });
+      const { startShop } = await import('./server.ts');
       const shop = await startShop(effective, { seedIfEmpty: values['seed-if-empty'] === true });
       shop.runtime.log.info({ url: shop.url, startupMs: Date.now() - started, database: shop.runtime.database.kind }, 'Pledge is serving');
       console.log(`${effective.shop.name} is open at ${shop.url}`);
@@ -110,23 +104,9 @@ const commands: Record<string, Command> = {
     usage: 'pledge inventory [--json]',
     options: { json: { type: 'boolean' } },
     async run(_config, values) {
-      const columns = classifiedTables().flatMap(({ table, columns: cols }) =>
-        Object.entries(cols)
-          .filter(([, c]) => c.personal)
-          .map(([column, c]) => {
-            const p = c as Extract<typeof c, { personal: true }>;
-            const category = p.category as keyof typeof CATEGORIES;
-            return {
-              column: `${table}.${column}`,
-              category,
-              purposes: [...CATEGORIES[category].purposes],
-              unit: p.unit,
-              protection: p.protection,
-              encrypted: p.protection === 'encrypted',
-              processors: [...(p.processors ?? [])],
-            };
-          }),
-      );
+      await import('./schema.ts'); // every table registers its classification
+      const { CATEGORIES, inventoryReport, PROCESSORS, PURPOSES, RETENTION_UNITS } = await import('./privacy/inventory.ts');
+      const columns = inventoryReport();
       if (values.json) {
         console.log(JSON.stringify({ purposes: PURPOSES, categories: CATEGORIES, retentionUnits: RETENTION_UNITS, processors: PROCESSORS, columns }, null, 2));
         return 0;
@@ -140,11 +120,12 @@ const commands: Record<string, Command> = {
   },
   keys: {
     summary: 'manage encryption keys',
-    usage: 'pledge keys rotate   re-wrap every data key under a new master key (see README: Keys)',
+    usage: 'pledge keys rotate   re-wrap every data key under a new master key (see README: The pledge command)',
     options: {},
     allowPositionals: true,
     async run(config, _values, positionals) {
       expectSubcommand(positionals, 'rotate');
+      const { planRotation, runRotation } = await import('./privacy/vault/rotation.ts');
       const plan = planRotation(config, process.env);
       const bar = progressBar('re-wrapping data keys');
       const done = await withDatabase(config, (database) => runRotation(database.db, plan, (n) => bar.update(n, n)));
@@ -154,21 +135,26 @@ const commands: Record<string, Command> = {
   },
   staff: {
     summary: 'manage staff accounts',
-    usage: `pledge staff create --email ADDRESS --role ROLE [--role ROLE …]   roles: ${ROLES.join(', ')}`,
+    usage: `pledge staff create --email ADDRESS --role ROLE [--role ROLE …]   roles: ${STAFF_ROLES.join(', ')}`,
     options: { email: { type: 'string' }, role: { type: 'string', multiple: true } },
     allowPositionals: true,
     async run(config, values, positionals) {
       expectSubcommand(positionals, 'create');
+      const { z } = await import('zod');
       const email = z.email().max(254).safeParse(values.email);
       if (!email.success) throw new UsageError('--email must be an e-mail address');
       const roles = (values.role as string[] | undefined) ?? [];
       if (roles.length === 0) throw new UsageError('give at least one --role');
-      const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-      if (unknown.length > 0) throw new UsageError(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+      const unknown = roles.filter((r) => !(STAFF_ROLES as readonly string[]).includes(r));
+      if (unknown.length > 0) throw new UsageError(`unknown role ${unknown.join(', ')}; roles are ${STAFF_ROLES.join(', ')}`);
+      const { createStaff, StaffError } = await import('./privacy/staff/service.ts');
+      const { keyringFrom } = await import('./privacy/vault/service.ts');
+      const { loadMasterKey } = await import('./platform/keys.ts');
+      const { systemClock } = await import('./platform/clock.ts');
       const keys = keyringFrom(loadMasterKey(config));
       try {
         const { setupToken } = await withDatabase(config, (database) =>
-          createStaff({ db: database.db, clock: systemClock, keys }, { email: email.data, roles: [...new Set(roles)] as Role[] }),
+          createStaff({ db: database.db, clock: systemClock, keys }, { email: email.data, roles: [...new Set(roles)] as (typeof STAFF_ROLES)[number][] }),
         );
         console.log(`Staff account created. Send this one-time set-up link to its owner (valid for 24 hours):\n${config.baseUrl}/admin/setup/${setupToken}`);
         return 0;
@@ -188,6 +174,7 @@ const commands: Record<string, Command> = {
     allowPositionals: true,
     async run(config, _values, positionals) {
       expectSubcommand(positionals, 'verify');
+      const { verifyAuditChain } = await import('./privacy/audit/service.ts');
       const report = await withDatabase(config, (database) => verifyAuditChain(database.db));
       if (report.ok) {
         console.log(`audit chain intact: ${report.count} events`);
@@ -215,11 +202,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`pledge: unknown command ${JSON.stringify(name)}\n${usage()}`);
     return 2;
   }
-  let values: Record<string, string | boolean | string[] | undefined>;
+  let values: Values;
   let positionals: string[];
   try {
     const parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: command.allowPositionals === true });
-    values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+    values = parsed.values as Values;
     positionals = parsed.positionals;
   } catch (error) {
     console.error(`pledge ${name}: ${(error as Error).message}\nusage: ${command.usage}`);

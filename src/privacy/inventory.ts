@@ -106,3 +106,34 @@ export function purposeAllowed(category: Category, purpose: Purpose): boolean {
 
 /** Column names that suggest personal data; the inventory test fails on any such column classified as not personal without a reason. */
 export const LOOKS_PERSONAL = /(^|_)(name|e?mail|phone|address|street|city|postcode|zip|ip|note|message|body|birth|dob|card|token|password|secret|recipient|contact)(_|$)/;
+
+export type InventoryRow = {
+  column: string;
+  category: Category;
+  purposes: Purpose[];
+  unit: string;
+  protection: PersonalColumn['protection'];
+  encrypted: boolean;
+  processors: string[];
+};
+
+/** Every personal column with what the inventory says of it: the map `pledge inventory` prints. */
+export function inventoryReport(): InventoryRow[] {
+  return classifiedTables().flatMap(({ table, columns }) =>
+    Object.entries(columns).flatMap(([column, c]) => {
+      if (!c.personal) return [];
+      const category = c.category as Category;
+      return [
+        {
+          column: `${table}.${column}`,
+          category,
+          purposes: [...CATEGORIES[category].purposes],
+          unit: c.unit,
+          protection: c.protection,
+          encrypted: c.protection === 'encrypted',
+          processors: [...(c.processors ?? [])],
+        },
+      ];
+    }),
+  );
+}

@@ -145,3 +145,9 @@ test('a route declaring a purpose none of its roles may use is refused when it i
   assert.throws(() => requireAccess({ allow: ['admin'], purpose: 'customer_support' }, nobody), /none of admin may act for customer_support/);
   assert.throws(() => requireAccess({ allow: [] }, nobody), /names no role/);
 });
+
+test('the CLI lists the same staff roles as the access rules', async () => {
+  const { STAFF_ROLES } = await import('../../src/cli.ts');
+  const { ROLES } = await import('../../src/privacy/access.ts');
+  assert.deepEqual([...STAFF_ROLES], [...ROLES]);
+});
