@@ -1,4 +1,5 @@
 import type { Config } from './platform/config.ts';
+import { html } from './platform/http/html.ts';
 import { openRuntime, type Runtime, type RuntimeOptions } from './platform/runtime.ts';
 import { inventoryProblems } from './privacy/inventory.ts';
 import { vaultMailSealer } from './privacy/vault/mail.ts';
@@ -7,8 +8,12 @@ import { keyringFrom } from './privacy/vault/service.ts';
 // The platform runtime with the privacy engine plugged in: outbox messages sealed by the vault, and an inventory
 // that must be consistent before anything starts.
 
-export function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer'> = {}): Promise<Runtime> {
+export function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav'> = {}): Promise<Runtime> {
   const problems = inventoryProblems();
   if (problems.length > 0) throw new Error(`the data inventory is inconsistent:\n${problems.join('\n')}`);
-  return openRuntime(config, { ...options, sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock) });
+  return openRuntime(config, {
+    ...options,
+    sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock),
+    defaultNav: html`<a href="/">Shop</a><a href="/cart">Cart</a><a href="/account">Account</a>`,
+  });
 }

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { migrateDatabase, openDatabase, type Database } from './db/index.ts';
 import { loadAssets } from './http/assets.ts';
 import type { Platform } from './http/app.ts';
+import type { Html } from './http/html.ts';
 import { createLayout } from './http/layout.ts';
 import { createJobs } from './jobs.ts';
 import { loadMasterKey } from './keys.ts';
@@ -22,6 +23,8 @@ export type RuntimeOptions = {
   /** Run migrations on open (the server does; `pledge migrate` is the explicit form). */
   migrate?: boolean;
   jobPollingIntervalSeconds?: number;
+  /** The site menu for pages that do not bring their own. */
+  defaultNav?: Html;
   /** An already open database (tests bring a fresh one per case); otherwise the configured one is opened. */
   database?: Database;
 };
@@ -56,7 +59,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     jobs,
     log,
     assets,
-    layout: createLayout(config, assets),
+    layout: createLayout(config, assets, options.defaultNav),
     masterKey,
     mail,
     sealer,

@@ -6,7 +6,8 @@ export type PageOptions = { title: string; body: Html; description?: string; nav
 
 export type Layout = { page(options: PageOptions): string };
 
-export function createLayout(config: Config, assets: Assets): Layout {
+/** `defaultNav` is the menu of pages that do not bring their own (the shop supplies it). */
+export function createLayout(config: Config, assets: Assets, defaultNav: Html = html`<a href="/">Shop</a>`): Layout {
   const { shop } = config;
   const stylesheet = assets.url('style.css');
   const icon = assets.url('favicon.svg');
@@ -27,7 +28,7 @@ ${description ? html`<meta name="description" content="${description}">` : ''}
 <a class="skip" href="#main">Skip to content</a>
 <header class="site-header">
   <a class="brand" href="/">${shop.name}</a>
-  <nav aria-label="Main">${nav ?? html`<a href="/">Shop</a>`}</nav>
+  <nav aria-label="Main">${nav ?? defaultNav}</nav>
 </header>
 <main id="main">
 ${body}

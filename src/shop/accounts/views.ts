@@ -9,7 +9,7 @@ export function registerPage(csrf: Html, s: FormState = {}): Html {
   const e = s.errors ?? {};
   return html`<section class="auth">
   <h1>Create an account</h1>
-  <p>We keep your name, e-mail address and password (as a one-way hash) to run your account, and nothing else. Read how in our privacy policy.</p>
+  <p>We keep your name, e-mail address and password (as a one-way hash) to run your account, and nothing else.</p>
   ${formError(s.message)}
   <form class="stacked" method="post" action="/account/register" novalidate>
     ${csrf}
