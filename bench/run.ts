@@ -9,8 +9,8 @@ import pg from 'pg';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
 
 // `npm run bench [-- --duration N] [--connections N] [--only pglite|postgres]`: load-tests a Fastify hello-world,
-// then Pledge's home page and a product page on PGlite and on PostgreSQL, times a PGlite cold start, prints one
-// table and writes it to bench/results/latest.json. Every server is a child process, so that on a small machine
+// then Pledge's home page, a product page and a search on PGlite and on PostgreSQL, times a PGlite cold start,
+// prints one table and writes it to bench/results/latest.json. Every server is a child process, so that on a small machine
 // the server and the load generator each get a core. Targets are printed for information; they never fail a run.
 
 const ROOT = path.dirname(import.meta.dirname);
@@ -21,6 +21,7 @@ const START_TIMEOUT_MS = 60_000;
 const COLD_START_TARGET_MS = 3000;
 const LISTING = '/';
 const PRODUCT = '/products/velvet-matte-lipstick';
+const SEARCH = '/search?q=lipstick';
 const USAGE = 'usage: npm run bench -- [--duration SECONDS (1-600, default 10)] [--connections N (1-1000, default 50)] [--only pglite|postgres]';
 
 type Engine = 'pglite' | 'postgres';
@@ -199,6 +200,7 @@ async function benchPledge(engine: Engine, dir: string, options: Options, databa
   return withServer((port) => launchPledge(port, dir, databaseUrl), '/healthz', async (server) => [
     await measure(`listing · ${label}`, server, LISTING, options),
     await measure(`product · ${label}`, server, PRODUCT, options),
+    await measure(`search · ${label}`, server, SEARCH, options),
   ]);
 }
 

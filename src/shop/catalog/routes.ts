@@ -4,14 +4,35 @@ import { sendPage, type Platform } from '../../platform/http/app.ts';
 import type { Html } from '../../platform/http/html.ts';
 import { createCatalogCache } from './cache.ts';
 import { productImageSvg } from './images.ts';
-import { findCategory, findProduct, findProductSwatch, listCategories, listProducts } from './service.ts';
-import { categoryNav, listingView, productView } from './views.ts';
+import {
+  findCategory,
+  findProduct,
+  findProductSwatch,
+  listCategories,
+  listProducts,
+  SEARCH_MAX_LENGTH,
+  SEARCH_SORTS,
+  searchProducts,
+  type SearchSort,
+} from './service.ts';
+import { categoryNav, listingView, productView, searchView } from './views.ts';
 
 export const PRODUCTS_PER_PAGE = 24;
 
 const PAGE_MESSAGE = 'page must be a whole number from 1';
-const ListingQuery = z.object({
-  page: z.coerce.number({ error: PAGE_MESSAGE }).int(PAGE_MESSAGE).min(1, PAGE_MESSAGE).max(100_000, 'page must be at most 100000').default(1),
+const Page = z.coerce.number({ error: PAGE_MESSAGE }).int(PAGE_MESSAGE).min(1, PAGE_MESSAGE).max(100_000, 'page must be at most 100000').default(1);
+const ListingQuery = z.object({ page: Page });
+const Q_MESSAGE = `q must be text of at most ${SEARCH_MAX_LENGTH} characters`;
+const SearchQuery = z.object({
+  // One spelling per query, so that the cache holds one page for it: control characters (PostgreSQL refuses NUL)
+  // and runs of spaces become one space, unpaired surrogates a replacement character.
+  q: z
+    .string({ error: Q_MESSAGE })
+    .default('')
+    .transform((q) => q.toWellFormed().normalize('NFC').replace(/[\p{Cc}\s]+/gu, ' ').trim())
+    .pipe(z.string().max(SEARCH_MAX_LENGTH, Q_MESSAGE)),
+  sort: z.enum(SEARCH_SORTS, { error: `sort must be one of ${SEARCH_SORTS.join(', ')}` }).default('relevance'),
+  page: Page,
 });
 const SlugParams = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,160}$/) });
 const ImageParams = z.object({ file: z.string().regex(/^[a-z0-9-]{1,160}\.svg$/) });
@@ -22,6 +43,9 @@ type CatalogPage = { title: string; description?: string; body: Html; nav: Html 
 export function catalogRoutes(app: FastifyInstance, { database, clock, layout, config }: Platform) {
   const ctx = { db: database.db, clock };
   const cache = createCatalogCache(database.db, config.catalogCacheMs);
+  // Search pages have a cache of their own: anyone can make up queries, and filling the shared cache with them
+  // would keep emptying it of the listing and product pages.
+  const searchCache = createCatalogCache(database.db, config.catalogCacheMs);
 
   async function homePage(page: number): Promise<CatalogPage> {
     const [listing, categories] = await Promise.all([listProducts(ctx, { page, perPage: PRODUCTS_PER_PAGE }), listCategories(ctx)]);
@@ -50,10 +74,20 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
     return { title: product.name, description: product.summary, body: productView(product), nav: categoryNav(categories, product.categorySlug) };
   }
 
+  async function searchPage(q: string, sort: SearchSort, page: number): Promise<CatalogPage> {
+    if (q === '') {
+      const categories = await listCategories(ctx);
+      return { title: 'Search', body: searchView({ q, sort }), nav: categoryNav(categories, undefined, 'search') };
+    }
+    const [listing, categories] = await Promise.all([searchProducts(ctx, { q, sort, page, perPage: PRODUCTS_PER_PAGE }), listCategories(ctx)]);
+    if (listing.products.length === 0 && page > 1) return undefined;
+    return { title: `Search: ${q}`, body: searchView({ q, sort, listing }), nav: categoryNav(categories, undefined, 'search') };
+  }
+
   // Catalogue pages are the same for every visitor, so whole pages are cached as encoded bytes: encoding a 12 kB
   // page to UTF-8 on every request was the largest single cost left in the listing.
-  async function sendCached(reply: FastifyReply, key: string, build: () => Promise<CatalogPage>) {
-    const bytes = await cache.get(key, async () => {
+  async function sendCached(reply: FastifyReply, key: string, build: () => Promise<CatalogPage>, from = cache) {
+    const bytes = await from.get(key, async () => {
       const page = await build();
       return page && Buffer.from(layout.page({ title: page.title, body: page.body, nav: page.nav, ...(page.description ? { description: page.description } : {}) }));
     });
@@ -76,6 +110,11 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
     const params = SlugParams.safeParse(request.params);
     if (!params.success) return reply.callNotFound();
     return sendCached(reply, `product:${params.data.slug}`, () => productPage(params.data.slug));
+  });
+
+  app.get('/search', async (request, reply) => {
+    const { q, sort, page } = SearchQuery.parse(request.query);
+    return sendCached(reply, `search:${sort}:${page}:${q}`, () => searchPage(q, sort, page), searchCache);
   });
 
   app.get('/images/products/:file', async (request, reply) => {

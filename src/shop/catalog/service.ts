@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { categories, products, type Category, type Product } from './schema.ts';
@@ -48,6 +48,90 @@ async function countProducts(ctx: CatalogContext, categoryId?: number): Promise<
     .from(products)
     .where(categoryId === undefined ? undefined : eq(products.categoryId, categoryId));
   return row?.n ?? 0;
+}
+
+/** Longest query accepted, in characters: longer ones are not searches a shopper types. */
+export const SEARCH_MAX_LENGTH = 100;
+export const SEARCH_SORTS = ['relevance', 'price-asc', 'price-desc', 'name'] as const;
+export type SearchSort = (typeof SEARCH_SORTS)[number];
+
+/** Resemblance (pg_trgm word similarity) a misspelt word needs to count; the same as in products_named_like. */
+const RESEMBLANCE = 0.4;
+/** With fewer full-text matches than this (none, or the one product named), resemblances are shown after them. */
+const FEW_MATCHES = 2;
+
+/**
+ * One page of products matching `q`, in one query (the total rides along). Full-text search over the weighted
+ * document (name A, brand and category B, summary C, description D) decides what matches and, for `relevance`, the
+ * order; when it finds few products (a typo: "concieler"), products whose name or category resembles the words
+ * (pg_trgm) are added after them. Candidates come from indexes: the GIN document index, the trigram index on the
+ * name (through products_named_like, migration 0007) and the categories the query names or resembles.
+ */
+export async function searchProducts(
+  ctx: CatalogContext,
+  { q, sort, page, perPage }: { q: string; sort: SearchSort; page: number; perPage: number },
+): Promise<ProductPage> {
+  const words = q.toLowerCase();
+  const query = sql`websearch_to_tsquery('english', ${q})`;
+  const productDocument = sql`product_search_document(${products.name}, ${products.brand}, ${products.summary}, ${products.description})`;
+  const document = sql`(${productDocument} || setweight(to_tsvector('english', ${categories.name}), 'B'))`;
+  // Categories that share a word with the query or resemble it: their products are candidates, rechecked below
+  // against the whole document, so "matte lips" finds the lipstick in Lips.
+  const relatedCategories = sql`array(select related.id from ${categories} related
+    where tsvector_to_array(to_tsvector('english', related.name)) && tsvector_to_array(to_tsvector('english', ${q}))
+       or word_similarity(${words}, lower(related.name)) >= ${RESEMBLANCE})`;
+  const matches = ctx.db.$with('matches').as(
+    ctx.db
+      .select({
+        ...cardColumns,
+        // Both tables have a slug and a name: a CTE's columns need names of their own.
+        categorySlug: sql<string>`${categories.slug}`.as('category_slug'),
+        categoryName: sql<string>`${categories.name}`.as('category_name'),
+        position: sql<number>`${products.position}`.as('position'),
+        matched: sql<boolean>`${document} @@ ${query}`.as('matched'),
+        rank: sql<number>`ts_rank(${document}, ${query})`.as('rank'),
+        resemblance: sql<number>`greatest(word_similarity(${words}, lower(${products.name})), word_similarity(${words}, lower(${categories.name})))`.as('resemblance'),
+      })
+      .from(products)
+      .innerJoin(categories, eq(products.categoryId, categories.id))
+      .where(sql`${productDocument} @@ ${query}
+        or ${products.id} = any(array(select products_named_like(${words})))
+        or ${products.categoryId} = any(${relatedCategories})`),
+  );
+  const m = {
+    matched: sql`${matches.matched}`,
+    rank: sql`${matches.rank}`,
+    resemblance: sql`${matches.resemblance}`,
+    price: sql`${matches.priceCents}`,
+    name: sql`${matches.name}`,
+  };
+  const order: SQL[] = {
+    relevance: [desc(m.matched), desc(m.rank), desc(m.resemblance)],
+    'price-asc': [asc(m.price)],
+    'price-desc': [desc(m.price)],
+    name: [asc(m.name)],
+  }[sort];
+  const rows = await ctx.db
+    .with(matches)
+    .select({
+      id: matches.id,
+      slug: matches.slug,
+      name: matches.name,
+      brand: matches.brand,
+      summary: matches.summary,
+      priceCents: matches.priceCents,
+      stock: matches.stock,
+      swatch: matches.swatch,
+      categorySlug: matches.categorySlug,
+      categoryName: matches.categoryName,
+      total: sql<number>`count(*) over ()`.mapWith(Number),
+    })
+    .from(matches)
+    .where(sql`${m.matched} or (${m.resemblance} >= ${RESEMBLANCE} and (select count(*) from ${matches} where ${m.matched}) < ${FEW_MATCHES})`)
+    .orderBy(...order, desc(m.matched), desc(m.rank), asc(sql`${matches.position}`), asc(matches.id))
+    .limit(perPage)
+    .offset((page - 1) * perPage);
+  return { products: rows.map(({ total: _total, ...card }) => card), total: rows[0]?.total ?? 0, page, perPage };
 }
 
 export async function listCategories(ctx: CatalogContext): Promise<Category[]> {

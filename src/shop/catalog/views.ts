@@ -1,14 +1,19 @@
 import { html, type Html } from '../../platform/http/html.ts';
 import type { Category, Product } from './schema.ts';
 import { MAX_LINE_QUANTITY } from '../cart/service.ts';
-import { formatPrice, type ProductCard, type ProductPage } from './service.ts';
+import { formatPrice, SEARCH_MAX_LENGTH, SEARCH_SORTS, type ProductCard, type ProductPage, type SearchSort } from './service.ts';
 
-/** The main navigation: every category, and the cart. `current` is the category shown; `place` says which part of the shop the page belongs to. */
-export function categoryNav(categories: Category[], current?: string, place: 'shop' | 'cart' = 'shop'): Html {
+/** The main navigation: every category, the cart and a search box. `current` is the category shown; `place` says which part of the shop the page belongs to. */
+export function categoryNav(categories: Category[], current?: string, place: 'shop' | 'cart' | 'search' = 'shop'): Html {
   const here = (yes: boolean) => (yes ? html` aria-current="page"` : '');
   return html`<a href="/"${here(place === 'shop' && current === undefined)}>All</a>${categories.map(
     (c) => html`<a href="/categories/${c.slug}"${here(c.slug === current)}>${c.name}</a>`,
-  )}<a href="/cart"${here(place === 'cart')}>Cart</a><a href="/account">Account</a>`;
+  )}<a href="/cart"${here(place === 'cart')}>Cart</a><a href="/account">Account</a>
+<form class="site-search" role="search" method="get" action="/search">
+  <label class="visually-hidden" for="site-search-q">Search products</label>
+  <input id="site-search-q" type="search" name="q" maxlength="${SEARCH_MAX_LENGTH}" placeholder="Search products">
+  <button type="submit">Search</button>
+</form>`;
 }
 
 function stockNote(stock: number): Html {
@@ -33,7 +38,7 @@ function card(p: ProductCard): Html {
 function pagination(listing: ProductPage, basePath: string): Html {
   const pages = Math.max(1, Math.ceil(listing.total / listing.perPage));
   if (pages === 1) return html``;
-  const link = (page: number) => (page === 1 ? basePath : `${basePath}?page=${page}`);
+  const link = (page: number) => (page === 1 ? basePath : `${basePath}${basePath.includes('?') ? '&' : '?'}page=${page}`);
   return html`<nav class="pagination" aria-label="Pages">
   ${listing.page > 1 ? html`<a rel="prev" href="${link(listing.page - 1)}">← Previous</a>` : ''}
   <span>Page ${listing.page} of ${pages}</span>
@@ -41,17 +46,58 @@ function pagination(listing: ProductPage, basePath: string): Html {
 </nav>`;
 }
 
-export function listingView(options: { heading: string; intro: string; listing: ProductPage; basePath: string }): Html {
-  const { heading, intro, listing, basePath } = options;
+/** A grid of product cards with pagination; `basePath` may carry a query string (search), kept on every page link. */
+export function listingView(options: { heading: string; intro?: string; controls?: Html; empty?: string; listing: ProductPage; basePath: string }): Html {
+  const { heading, intro, controls, empty = 'No products here yet.', listing, basePath } = options;
   return html`<section class="listing">
   <h1>${heading}</h1>
-  <p class="intro">${intro}</p>
+  ${intro ? html`<p class="intro">${intro}</p>` : ''}
+  ${controls ?? ''}
   ${listing.products.length === 0
-    ? html`<p>No products here yet.</p>`
+    ? html`<p>${empty}</p>`
     : html`<p class="count">${listing.total} ${listing.total === 1 ? 'product' : 'products'}</p>
   <ul class="grid">${listing.products.map(card)}</ul>`}
   ${pagination(listing, basePath)}
 </section>`;
+}
+
+const SORT_LABELS: Record<SearchSort, string> = {
+  relevance: 'Best match',
+  'price-asc': 'Price, low to high',
+  'price-desc': 'Price, high to low',
+  name: 'Name, A to Z',
+};
+
+function searchForm(q: string, sort: SearchSort): Html {
+  return html`<form class="search-form" method="get" action="/search">
+    <label for="search-q">Search for</label>
+    <input id="search-q" type="search" name="q" value="${q}" maxlength="${SEARCH_MAX_LENGTH}">
+    <label for="search-sort">Sort by</label>
+    <select id="search-sort" name="sort">${SEARCH_SORTS.map(
+      (s) => html`<option value="${s}"${s === sort ? html` selected` : ''}>${SORT_LABELS[s]}</option>`,
+    )}</select>
+    <button type="submit">Search</button>
+  </form>`;
+}
+
+/** The search page: a prompt for a term when there is none, otherwise the results as the listing shows products. */
+export function searchView({ q, sort, listing }: { q: string; sort: SearchSort; listing?: ProductPage }): Html {
+  if (!listing) {
+    return html`<section class="listing">
+  <h1>Search the shop</h1>
+  <p class="intro">What are you looking for? Try a product, a brand or a kind of make-up, such as “concealer” or “Fieldhouse”.</p>
+  ${searchForm(q, sort)}
+</section>`;
+  }
+  const params = new URLSearchParams({ q });
+  if (sort !== 'relevance') params.set('sort', sort);
+  return listingView({
+    heading: `Search results for “${q}”`,
+    controls: searchForm(q, sort),
+    empty: `Nothing matches “${q}”. Check the spelling, or try a shorter or broader term.`,
+    listing,
+    basePath: `/search?${params}`,
+  });
 }
 
 // The product page is cached for every visitor, so this form carries no CSRF token: /cart/items checks the
