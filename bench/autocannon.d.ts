@@ -2,6 +2,7 @@
 declare module 'autocannon' {
   export type Options = {
     url: string;
+    headers?: Record<string, string>;
     connections?: number;
     /** Seconds. */
     duration?: number;

@@ -175,14 +175,14 @@ function rssMb(pid: number | undefined): number | null {
   }
 }
 
-async function measure(scenario: string, server: Server, urlPath: string, options: Options): Promise<Row> {
+async function measure(scenario: string, server: Server, urlPath: string, options: Options, headers: Record<string, string> = {}): Promise<Row> {
   // One request first, so that a wrong page (a 404 from a missing product) fails loudly instead of being measured.
-  const check = await fetch(server.base + urlPath, { signal: AbortSignal.timeout(10_000) });
+  const check = await fetch(server.base + urlPath, { headers, signal: AbortSignal.timeout(10_000) });
   await check.arrayBuffer();
   if (check.status !== 200) throw new Error(`${server.name}: GET ${urlPath} answered ${check.status}, not 200`);
   console.error(`· ${scenario}: ${WARMUP_S} s warm-up, then ${options.duration} s at ${options.connections} connections`);
   const { connections, duration } = options;
-  const result = await autocannon({ url: server.base + urlPath, connections, duration, warmup: { connections, duration: WARMUP_S } });
+  const result = await autocannon({ url: server.base + urlPath, headers, connections, duration, warmup: { connections, duration: WARMUP_S } });
   return {
     scenario,
     path: urlPath,
@@ -199,6 +199,8 @@ async function benchPledge(engine: Engine, dir: string, options: Options, databa
   const label = engine === 'pglite' ? 'PGlite' : 'PostgreSQL';
   return withServer((port) => launchPledge(port, dir, databaseUrl), '/healthz', async (server) => [
     await measure(`listing · ${label}`, server, LISTING, options),
+    // What a browser asks for: the same page, brotli-compressed when it was cached.
+    await measure(`listing br · ${label}`, server, LISTING, options, { 'accept-encoding': 'br' }),
     await measure(`product · ${label}`, server, PRODUCT, options),
     await measure(`search · ${label}`, server, SEARCH, options),
   ]);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { eq, sql } from 'drizzle-orm';
 import { csrfFor, startTestShop, type TestShop } from '../support/shop.ts';
 import { emptyPostgresDatabase, forEachDatabase } from '../support/databases.ts';
@@ -62,6 +63,19 @@ forEachDatabase('storefront and HTTP platform', (kind) => {
     const again = await shop.app.inject('/?page=2');
     assert.equal(again.statusCode, 200);
     assert.equal(shop.database.queries.count - before, 0);
+  });
+
+  test('catalogue pages come compressed as the browser allows, and the same underneath', async () => {
+    const plain = await shop.app.inject('/');
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.match(plain.headers.vary as string, /accept-encoding/);
+    const br = await shop.app.inject({ url: '/', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(zlib.brotliDecompressSync(br.rawPayload).toString(), plain.body);
+    assert.ok(br.rawPayload.length < plain.rawPayload.length / 3, 'a listing compresses well');
+    const gzip = await shop.app.inject({ url: '/products/velvet-matte-lipstick', headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.match(zlib.gunzipSync(gzip.rawPayload).toString(), /Velvet Matte Lipstick/);
   });
 
   test('category and product pages, product pictures', async () => {

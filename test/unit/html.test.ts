@@ -36,3 +36,13 @@ test('same-origin check for forms on cached pages compares scheme and host, defa
   assert.equal(sameOrigin({ origin: 'null' }, 'https', 'shop.example.com'), false);
   assert.equal(sameOrigin({}, 'https', 'shop.example.com'), false);
 });
+
+test('the preferred encoding follows Accept-Encoding, refusing q=0', async () => {
+  const { preferredEncoding } = await import('../../src/platform/http/compression.ts');
+  assert.equal(preferredEncoding(undefined), 'identity');
+  assert.equal(preferredEncoding('gzip, deflate, br, zstd'), 'br');
+  assert.equal(preferredEncoding('gzip'), 'gzip');
+  assert.equal(preferredEncoding('br;q=0, gzip;q=0.8'), 'gzip');
+  assert.equal(preferredEncoding('identity'), 'identity');
+  assert.equal(preferredEncoding('GZIP'), 'gzip');
+});

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { sendPage, type Platform } from '../../platform/http/app.ts';
+import type { Platform } from '../../platform/http/app.ts';
+import { compressPage, sendCompressed } from '../../platform/http/compression.ts';
 import type { Html } from '../../platform/http/html.ts';
 import { createCatalogCache } from './cache.ts';
 import { productImageSvg } from './images.ts';
@@ -84,37 +85,37 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
     return { title: `Search: ${q}`, body: searchView({ q, sort, listing }), nav: categoryNav(categories, undefined, 'search') };
   }
 
-  // Catalogue pages are the same for every visitor, so whole pages are cached as encoded bytes: encoding a 12 kB
-  // page to UTF-8 on every request was the largest single cost left in the listing.
-  async function sendCached(reply: FastifyReply, key: string, build: () => Promise<CatalogPage>, from = cache) {
+  // Catalogue pages are the same for every visitor, so whole pages are cached as encoded and compressed bytes:
+  // encoding a 12 kB page to UTF-8 on every request was the largest single cost left in the listing.
+  async function sendCached(request: FastifyRequest, reply: FastifyReply, key: string, build: () => Promise<CatalogPage>, from = cache) {
     const bytes = await from.get(key, async () => {
       const page = await build();
-      return page && Buffer.from(layout.page({ title: page.title, body: page.body, nav: page.nav, ...(page.description ? { description: page.description } : {}) }));
+      return page && compressPage(Buffer.from(layout.page({ title: page.title, body: page.body, nav: page.nav, ...(page.description ? { description: page.description } : {}) })));
     });
-    return bytes ? sendPage(reply, bytes) : reply.callNotFound();
+    return bytes ? sendCompressed(request, reply, bytes, 'text/html; charset=utf-8') : reply.callNotFound();
   }
 
   app.get('/', async (request, reply) => {
     const { page } = ListingQuery.parse(request.query);
-    return sendCached(reply, `home:${page}`, () => homePage(page));
+    return sendCached(request, reply, `home:${page}`, () => homePage(page));
   });
 
   app.get('/categories/:slug', async (request, reply) => {
     const params = SlugParams.safeParse(request.params);
     if (!params.success) return reply.callNotFound();
     const { page } = ListingQuery.parse(request.query);
-    return sendCached(reply, `category:${params.data.slug}:${page}`, () => categoryPage(params.data.slug, page));
+    return sendCached(request, reply, `category:${params.data.slug}:${page}`, () => categoryPage(params.data.slug, page));
   });
 
   app.get('/products/:slug', async (request, reply) => {
     const params = SlugParams.safeParse(request.params);
     if (!params.success) return reply.callNotFound();
-    return sendCached(reply, `product:${params.data.slug}`, () => productPage(params.data.slug));
+    return sendCached(request, reply, `product:${params.data.slug}`, () => productPage(params.data.slug));
   });
 
   app.get('/search', async (request, reply) => {
     const { q, sort, page } = SearchQuery.parse(request.query);
-    return sendCached(reply, `search:${sort}:${page}:${q}`, () => searchPage(q, sort, page), searchCache);
+    return sendCached(request, reply, `search:${sort}:${page}:${q}`, () => searchPage(q, sort, page), searchCache);
   });
 
   app.get('/images/products/:file', async (request, reply) => {
