@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, lt, or } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from './db/index.ts';
+import { newToken, tokenHash } from './secrets.ts';
 
 // Server-side sessions, shared by staff and customers: the cookie carries a random token, the table only its
 // hash, so a copy of the database signs nobody in. A session ends after `idleMs` without use or `maxMs` in all.
@@ -10,14 +10,12 @@ export type SessionLimits = { idleMs: number; maxMs: number };
 
 type SessionTable = PgTable & { tokenHash: PgColumn; createdAt: PgColumn; lastSeenAt: PgColumn; expiresAt: PgColumn };
 
-export const tokenHash = (token: string) => createHash('sha256').update(token).digest();
-
 export function sessionStore<T extends SessionTable>(table: T, owner: { key: string; column: PgColumn }, limits: SessionLimits) {
   const t = table as SessionTable;
   return {
     /** A new session for `ownerId`; that owner's lapsed sessions are cleared on the way. */
     async start(db: Executor, ownerId: string, now: Date): Promise<string> {
-      const token = randomBytes(32).toString('base64url');
+      const token = newToken();
       await db
         .delete(t)
         .where(and(eq(owner.column, ownerId), or(lt(t.expiresAt, now), lt(t.lastSeenAt, new Date(now.getTime() - limits.idleMs)))));

@@ -6,7 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { startTestShop, type TestShop } from '../support/shop.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { inTransaction } from '../../src/platform/db/index.ts';
-import { tokenHash } from '../../src/platform/sessions.ts';
+import { tokenHash } from '../../src/platform/secrets.ts';
 import { customers } from '../../src/shop/accounts/schema.ts';
 import { cartItems, carts } from '../../src/shop/cart/schema.ts';
 import { addItem, cartForCustomer, mergeVisitorCart, viewCart } from '../../src/shop/cart/service.ts';

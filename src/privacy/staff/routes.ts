@@ -4,6 +4,7 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import { csrfField, sendPage, type Platform } from '../../platform/http/app.ts';
 import { parseForm } from '../../platform/http/forms.ts';
+import { TOKEN_PATTERN } from '../../platform/secrets.ts';
 import type { StaffActor } from '../access.ts';
 import { auditEvents } from '../audit/schema.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
@@ -26,7 +27,7 @@ const SetupForm = z
   })
   .refine((f) => f.password === f.confirm, { path: ['confirm'], message: 'The passwords do not match' });
 
-const SetupParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
+const SetupParams = z.object({ token: z.string().regex(TOKEN_PATTERN) });
 
 declare module 'fastify' {
   interface FastifyRequest {

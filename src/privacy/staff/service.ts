@@ -1,8 +1,8 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import { inTransaction } from '../../platform/db/index.ts';
+import { hashPassword, newToken, tokenHash, verifyPassword } from '../../platform/secrets.ts';
 import { sessionStore } from '../../platform/sessions.ts';
 import type { Role, StaffActor } from '../access.ts';
 import { blindIndex, createUnit, isErased, open, seal, type VaultContext } from '../vault/service.ts';
@@ -19,7 +19,6 @@ export const LOCK_MS = 15 * 60 * 1000;
 export const RECOVERY_CODES = 10;
 const ISSUER = 'Pledge';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
 const sessions = sessionStore(staffSessions, { key: 'staffId', column: staffSessions.staffId }, { idleMs: SESSION_IDLE_MS, maxMs: SESSION_MAX_MS });
 const place = (staffId: string, column: string) => ({ table: 'staff_account', column, rowId: staffId });
 
@@ -36,7 +35,7 @@ export async function createStaff(ctx: VaultContext, input: { email: string; rol
     if (taken) throw new StaffError('a staff account with that e-mail address already exists');
     const staffId = randomUUID();
     const unit = await createUnit(vault, 'staff');
-    const setupToken = randomBytes(32).toString('base64url');
+    const setupToken = newToken();
     const secret = new OTPAuth.Secret({ size: 20 }).base32;
     await tx.insert(staffAccounts).values({
       id: staffId,
@@ -45,7 +44,7 @@ export async function createStaff(ctx: VaultContext, input: { email: string; rol
       email: await seal(vault, unit, place(staffId, 'email'), input.email.trim()),
       roles: [...input.roles],
       totpSecret: await seal(vault, unit, place(staffId, 'totp_secret'), secret),
-      setupTokenHash: sha256(setupToken),
+      setupTokenHash: tokenHash(setupToken),
       setupExpiresAt: new Date(ctx.clock.now().getTime() + SETUP_VALID_MS),
       createdAt: ctx.clock.now(),
     });
@@ -63,7 +62,7 @@ export async function findSetup(ctx: VaultContext, token: string): Promise<Pendi
   const [row] = await ctx.db
     .select()
     .from(staffAccounts)
-    .where(and(eq(staffAccounts.setupTokenHash, sha256(token)), gt(staffAccounts.setupExpiresAt, ctx.clock.now())));
+    .where(and(eq(staffAccounts.setupTokenHash, tokenHash(token)), gt(staffAccounts.setupExpiresAt, ctx.clock.now())));
   if (!row) return undefined;
   const email = await open(ctx, row.unitId, place(row.id, 'email'), row.email);
   const secret = await open(ctx, row.unitId, place(row.id, 'totp_secret'), row.totpSecret);
@@ -80,7 +79,7 @@ export async function completeSetup(ctx: VaultContext, token: string, input: { p
   const pending = await findSetup(ctx, token);
   if (!pending) return undefined;
   if (!codeMatches(pending.email, pending.secret, input.code, ctx.clock.now())) return { codeRejected: true };
-  const passwordHash = await argon2Hash(input.password);
+  const passwordHash = await hashPassword(input.password);
   const recoveryCodes = Array.from({ length: RECOVERY_CODES }, () => {
     const raw = randomBytes(5).toString('hex');
     return `${raw.slice(0, 5)}-${raw.slice(5)}`;
@@ -88,13 +87,10 @@ export async function completeSetup(ctx: VaultContext, token: string, input: { p
   await inTransaction(ctx.db, async (tx) => {
     await tx.update(staffAccounts).set({ passwordHash, setupTokenHash: null, setupExpiresAt: null }).where(eq(staffAccounts.id, pending.staffId));
     await tx.delete(staffRecoveryCodes).where(eq(staffRecoveryCodes.staffId, pending.staffId));
-    await tx.insert(staffRecoveryCodes).values(recoveryCodes.map((code) => ({ staffId: pending.staffId, codeHash: sha256(code) })));
+    await tx.insert(staffRecoveryCodes).values(recoveryCodes.map((code) => ({ staffId: pending.staffId, codeHash: tokenHash(code) })));
   });
   return { recoveryCodes };
 }
-
-// Verified against when the e-mail is unknown, so that an unknown address costs as much time as a wrong password.
-const DUMMY_HASH = argon2Hash(randomBytes(16).toString('hex'));
 
 export type SignInResult = { ok: true; token: string; actor: StaffActor } | { ok: false };
 
@@ -105,11 +101,8 @@ export type SignInResult = { ok: true; token: string; actor: StaffActor } | { ok
 export async function signIn(ctx: VaultContext, input: { email: string; password: string; code: string }): Promise<SignInResult> {
   const now = ctx.clock.now();
   const [row] = await ctx.db.select().from(staffAccounts).where(eq(staffAccounts.emailIndex, blindIndex(ctx.keys, 'email', input.email)));
-  if (!row || !row.passwordHash) {
-    await argon2Verify(await DUMMY_HASH, input.password).catch(() => false);
-    return { ok: false };
-  }
-  const passwordOk = await argon2Verify(row.passwordHash, input.password).catch(() => false);
+  const passwordOk = await verifyPassword(row?.passwordHash, input.password);
+  if (!row || !row.passwordHash) return { ok: false }; // unknown, or not set up yet
   const locked = row.lockedUntil !== null && row.lockedUntil > now;
   let secondFactorOk = false;
   let recoveryCodeId: number | undefined;
@@ -124,7 +117,7 @@ export async function signIn(ctx: VaultContext, input: { email: string; password
         const [recovery] = await ctx.db
           .select({ id: staffRecoveryCodes.id })
           .from(staffRecoveryCodes)
-          .where(and(eq(staffRecoveryCodes.staffId, row.id), eq(staffRecoveryCodes.codeHash, sha256(input.code.trim().toLowerCase())), isNull(staffRecoveryCodes.usedAt)));
+          .where(and(eq(staffRecoveryCodes.staffId, row.id), eq(staffRecoveryCodes.codeHash, tokenHash(input.code.trim().toLowerCase())), isNull(staffRecoveryCodes.usedAt)));
         if (recovery) {
           secondFactorOk = true;
           recoveryCodeId = recovery.id;

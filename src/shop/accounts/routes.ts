@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { csrfField, sendPage, type Platform } from '../../platform/http/app.ts';
 import { parseForm } from '../../platform/http/forms.ts';
+import { TOKEN_PATTERN } from '../../platform/secrets.ts';
 import type { Html } from '../../platform/http/html.ts';
 import { inTransaction } from '../../platform/db/index.ts';
 import { keyringFrom } from '../../privacy/vault/service.ts';
@@ -40,7 +41,7 @@ const ResetForm = z
   .object({ password: newPassword, confirm: z.string() })
   .refine((f) => f.password === f.confirm, { path: ['confirm'], message: 'The passwords do not match' });
 const ProfileForm = z.object({ name });
-const TokenParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
+const TokenParams = z.object({ token: z.string().regex(TOKEN_PATTERN) });
 
 
 export function accountRoutes(app: FastifyInstance, { database, clock, layout, config, masterKey, jobs, sealer }: Platform) {

@@ -1,11 +1,11 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
 import type { Jobs } from '../../platform/jobs.ts';
 import { queueMail, type MailSealer } from '../../platform/mail/service.ts';
+import { hashPassword, newToken, tokenHash, verifyPassword } from '../../platform/secrets.ts';
 import { sessionStore } from '../../platform/sessions.ts';
 import { blindIndex, createUnit, isErased, openFields, sealFields, type VaultContext } from '../../privacy/vault/service.ts';
 import { customers, customerSessions, customerTokens } from './schema.ts';
@@ -22,9 +22,7 @@ export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
 export const SESSION_MAX_MS = 30 * 24 * 60 * 60 * 1000;
 
 const sessions = sessionStore(customerSessions, { key: 'customerId', column: customerSessions.customerId }, { idleMs: SESSION_IDLE_MS, maxMs: SESSION_MAX_MS });
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
 const place = (customerId: string, column: string) => ({ table: 'customer_account', column, rowId: customerId });
-const DUMMY_HASH = argon2Hash(randomBytes(16).toString('hex'));
 
 type Account = typeof customers.$inferSelect;
 
@@ -50,9 +48,9 @@ export async function profile(ctx: VaultContext, customerId: string): Promise<Pr
 }
 
 async function issueToken(ctx: AccountContext, tx: Tx, customerId: string, purpose: 'verify_email' | 'reset_password'): Promise<string> {
-  const token = randomBytes(32).toString('base64url');
+  const token = newToken();
   const valid = purpose === 'verify_email' ? VERIFY_VALID_MS : RESET_VALID_MS;
-  await tx.insert(customerTokens).values({ tokenHash: sha256(token), customerId, purpose, expiresAt: new Date(ctx.clock.now().getTime() + valid) });
+  await tx.insert(customerTokens).values({ tokenHash: tokenHash(token), customerId, purpose, expiresAt: new Date(ctx.clock.now().getTime() + valid) });
   return token;
 }
 
@@ -66,7 +64,7 @@ export type Registration = { name: string; email: string; password: string };
 /** Registers an account and mails a verification link; an address that already has an account gets a notice instead. */
 export async function register(ctx: AccountContext, input: Registration): Promise<void> {
   const existing = await findByEmail(ctx, input.email);
-  const passwordHash = await argon2Hash(input.password);
+  const passwordHash = await hashPassword(input.password);
   await inTransaction(ctx.db, async (tx) => {
     const vault = { ...ctx, db: tx };
     if (existing) {
@@ -112,7 +110,7 @@ async function spendToken(ctx: VaultContext, tx: Tx, token: string, purpose: 've
   const [row] = await tx
     .update(customerTokens)
     .set({ usedAt: now })
-    .where(and(eq(customerTokens.tokenHash, sha256(token)), eq(customerTokens.purpose, purpose), isNull(customerTokens.usedAt), gt(customerTokens.expiresAt, now)))
+    .where(and(eq(customerTokens.tokenHash, tokenHash(token)), eq(customerTokens.purpose, purpose), isNull(customerTokens.usedAt), gt(customerTokens.expiresAt, now)))
     .returning({ customerId: customerTokens.customerId });
   return row?.customerId;
 }
@@ -130,11 +128,7 @@ export type SignInResult = { ok: true; token: string; customerId: string } | { o
 
 export async function signIn(ctx: AccountContext, input: { email: string; password: string }): Promise<SignInResult> {
   const account = await findByEmail(ctx, input.email);
-  if (!account) {
-    await argon2Verify(await DUMMY_HASH, input.password).catch(() => false);
-    return { ok: false };
-  }
-  if (!(await argon2Verify(account.passwordHash, input.password).catch(() => false))) return { ok: false };
+  if (!(await verifyPassword(account?.passwordHash, input.password)) || !account) return { ok: false };
   if (!account.emailVerifiedAt) {
     // Only someone who knows the password learns the account exists; they get a fresh link.
     await inTransaction(ctx.db, async (tx) => {
@@ -176,7 +170,7 @@ export async function signOut(ctx: VaultContext, token: string): Promise<void> {
 export async function requestPasswordReset(ctx: AccountContext, email: string): Promise<void> {
   const account = await findByEmail(ctx, email);
   if (!account) {
-    await argon2Verify(await DUMMY_HASH, email).catch(() => false); // the same cost either way
+    await verifyPassword(undefined, email); // the same cost either way
     return;
   }
   await inTransaction(ctx.db, async (tx) => {
@@ -192,13 +186,13 @@ export async function resetTokenValid(ctx: VaultContext, token: string): Promise
   const [row] = await ctx.db
     .select({ id: customerTokens.customerId })
     .from(customerTokens)
-    .where(and(eq(customerTokens.tokenHash, sha256(token)), eq(customerTokens.purpose, 'reset_password'), isNull(customerTokens.usedAt), gt(customerTokens.expiresAt, ctx.clock.now())));
+    .where(and(eq(customerTokens.tokenHash, tokenHash(token)), eq(customerTokens.purpose, 'reset_password'), isNull(customerTokens.usedAt), gt(customerTokens.expiresAt, ctx.clock.now())));
   return row !== undefined;
 }
 
 /** Sets a new password with a reset link and signs out every session, since the old password may be known. */
 export async function resetPassword(ctx: VaultContext, token: string, password: string): Promise<boolean> {
-  const passwordHash = await argon2Hash(password);
+  const passwordHash = await hashPassword(password);
   return inTransaction(ctx.db, async (tx) => {
     const customerId = await spendToken({ ...ctx, db: tx }, tx, token, 'reset_password');
     if (!customerId) return false;

@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
-import { tokenHash } from '../../platform/sessions.ts';
+import { newToken, TOKEN_PATTERN, tokenHash } from '../../platform/secrets.ts';
 import { products } from '../catalog/schema.ts';
 import { cartItems, carts } from './schema.ts';
 
@@ -40,11 +40,10 @@ export type CartProblem = {
 export type CartResult = { ok: true; visitorToken: string | undefined } | { ok: false; problem: CartProblem };
 
 /** The shape of the tokens this shop issues; anything else in the cookie is ignored rather than looked up. */
-export const VISITOR_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 function ownerCondition(owner: CartOwner) {
   if ('customerId' in owner) return eq(carts.customerId, owner.customerId);
-  return owner.visitorToken && VISITOR_TOKEN.test(owner.visitorToken) ? eq(carts.tokenHash, tokenHash(owner.visitorToken)) : undefined;
+  return owner.visitorToken && TOKEN_PATTERN.test(owner.visitorToken) ? eq(carts.tokenHash, tokenHash(owner.visitorToken)) : undefined;
 }
 
 /** The owner's cart id, with its row locked for the rest of the transaction. */
@@ -62,7 +61,7 @@ async function createCart(tx: Tx, owner: CartOwner, now: Date): Promise<{ id: st
     await tx.insert(carts).values({ id: randomUUID(), customerId: owner.customerId, createdAt: now, updatedAt: now }).onConflictDoNothing();
     return { id: (await lockCart(tx, owner))!, visitorToken: undefined };
   }
-  const visitorToken = randomBytes(32).toString('base64url');
+  const visitorToken = newToken();
   const id = randomUUID();
   await tx.insert(carts).values({ id, tokenHash: tokenHash(visitorToken), createdAt: now, updatedAt: now });
   return { id, visitorToken };
