@@ -151,3 +151,8 @@ export function csrfField(reply: FastifyReply): Html {
 export function sendPage(reply: FastifyReply, markup: string | Buffer, status = 200) {
   return reply.status(status).type('text/html; charset=utf-8').send(markup);
 }
+
+/** A page about one visitor (their cart, account, sign-in form with their token): never stored by a cache. */
+export function sendPrivatePage(reply: FastifyReply, markup: string, status = 200) {
+  return sendPage(reply.header('cache-control', 'no-store'), markup, status);
+}

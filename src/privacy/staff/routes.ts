@@ -2,13 +2,14 @@ import { desc } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import { csrfField, sendPage, type Platform } from '../../platform/http/app.ts';
+import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
+import type { Html } from '../../platform/http/html.ts';
 import { parseForm } from '../../platform/http/forms.ts';
 import { TOKEN_PATTERN } from '../../platform/secrets.ts';
 import type { StaffActor } from '../access.ts';
 import { auditEvents } from '../audit/schema.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
-import { completeSetup, findSetup, sessionActor, signIn, signOut, staffEmail } from './service.ts';
+import { completeSetup, findSetup, sessionActor, signIn, signOut, staffEmail, type PendingSetup } from './service.ts';
 import { adminHome, loginPage, recoveryCodesPage, setupPage } from './views.ts';
 
 export const STAFF_COOKIE = 'pledge_staff';
@@ -47,8 +48,19 @@ export async function staffFor(vault: VaultContext, request: FastifyRequest): Pr
 export function staffRoutes(app: FastifyInstance, { database, clock, layout, config, masterKey }: Platform) {
   const vault: VaultContext = { db: database.db, clock, keys: keyringFrom(masterKey) };
   const secure = config.env === 'production';
-  const page = (reply: FastifyReply, title: string, body: Parameters<typeof layout.page>[0]['body'], status = 200) =>
-    sendPage(reply.header('cache-control', 'no-store'), layout.page({ title, body }), status);
+  const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, layout.page({ title, body }), status);
+
+  // The set-up link's pending account, or undefined for a malformed, used or expired link.
+  async function pendingSetup(request: FastifyRequest) {
+    const params = SetupParams.safeParse(request.params);
+    const setup = params.success ? await findSetup(vault, params.data.token) : undefined;
+    return setup && { token: params.data!.token, setup };
+  }
+
+  async function showSetup(reply: FastifyReply, { token, setup }: { token: string; setup: PendingSetup }, errors: Record<string, string> = {}, status = 200) {
+    const qrSvg = await QRCode.toString(setup.otpauthUri, { type: 'svg', margin: 1 });
+    return page(reply, 'Set up your account', setupPage(csrfField(reply), token, { email: setup.email, secret: setup.secret, qrSvg }, errors), status);
+  }
   // Sign-in and set-up are the routes worth guessing at: a tighter limit than other forms.
   const strict = { rateLimit: { max: 10, timeWindow: '1 minute' } };
 
@@ -74,27 +86,18 @@ export function staffRoutes(app: FastifyInstance, { database, clock, layout, con
   });
 
   app.get('/admin/setup/:token', async (request, reply) => {
-    const params = SetupParams.safeParse(request.params);
-    const setup = params.success ? await findSetup(vault, params.data.token) : undefined;
-    if (!setup) return reply.callNotFound();
-    const qrSvg = await QRCode.toString(setup.otpauthUri, { type: 'svg', margin: 1 });
-    return page(reply, 'Set up your account', setupPage(csrfField(reply), params.data!.token, { email: setup.email, secret: setup.secret, qrSvg }));
+    const pending = await pendingSetup(request);
+    return pending ? showSetup(reply, pending) : reply.callNotFound();
   });
 
   app.post('/admin/setup/:token', { config: strict }, async (request, reply) => {
-    const params = SetupParams.safeParse(request.params);
-    const setup = params.success ? await findSetup(vault, params.data.token) : undefined;
-    if (!setup) return reply.callNotFound();
-    const token = params.data!.token;
-    const again = async (errors: Record<string, string>) => {
-      const qrSvg = await QRCode.toString(setup.otpauthUri, { type: 'svg', margin: 1 });
-      return page(reply, 'Set up your account', setupPage(csrfField(reply), token, { email: setup.email, secret: setup.secret, qrSvg }, errors), 400);
-    };
+    const pending = await pendingSetup(request);
+    if (!pending) return reply.callNotFound();
     const form = parseForm(SetupForm, request.body, []);
-    if (!form.ok) return again(form.errors);
-    const done = await completeSetup(vault, token, form.data);
+    if (!form.ok) return showSetup(reply, pending, form.errors, 400);
+    const done = await completeSetup(vault, pending.token, form.data);
     if (!done) return reply.callNotFound();
-    if ('codeRejected' in done) return again({ code: 'That code did not match; check the time on your device and try the next one' });
+    if ('codeRejected' in done) return showSetup(reply, pending, { code: 'That code did not match; check the time on your device and try the next one' }, 400);
     return page(reply, 'Account ready', recoveryCodesPage(done.recoveryCodes));
   });
 

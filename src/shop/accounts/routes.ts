@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { csrfField, sendPage, type Platform } from '../../platform/http/app.ts';
+import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { parseForm } from '../../platform/http/forms.ts';
 import { TOKEN_PATTERN } from '../../platform/secrets.ts';
 import type { Html } from '../../platform/http/html.ts';
@@ -49,7 +49,7 @@ export function accountRoutes(app: FastifyInstance, { database, clock, layout, c
   const cookie = { path: '/', httpOnly: true, sameSite: 'lax', secure: config.env === 'production' } as const;
   // Registration, sign-in and reset are what scripts hammer: a tighter limit than other forms.
   const strict = { rateLimit: { max: 10, timeWindow: '1 minute' } };
-  const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPage(reply.header('cache-control', 'no-store'), layout.page({ title, body }), status);
+  const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, layout.page({ title, body }), status);
 
   const customerOf = (request: FastifyRequest) => signedInCustomer(ctx, request);
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { csrfField, sendPage, type Platform } from '../../platform/http/app.ts';
+import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { httpError } from '../../platform/http/errors.ts';
 import { parseForm } from '../../platform/http/forms.ts';
 import { listCategories } from '../catalog/service.ts';
@@ -60,7 +60,7 @@ export function cartRoutes(app: FastifyInstance, { database, clock, layout, conf
   async function cartPage(request: FastifyRequest, reply: FastifyReply, status = 200, problem?: LineProblem) {
     const [cart, categories] = await Promise.all([viewCart(ctx, await ownerOf(request)), listCategories(ctx)]);
     const page = layout.page({ title: 'Your cart', body: cartView(cart, () => csrfField(reply), problem), nav: categoryNav(categories, undefined, 'cart') });
-    return sendPage(reply.header('cache-control', 'no-store'), page, status);
+    return sendPrivatePage(reply, page, status);
   }
 
   app.get('/cart', (request, reply) => cartPage(request, reply));
