@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { loadConfig } from '../../src/platform/config.ts';
-import { startShop, type RunningShop } from '../../src/server.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { freePort } from '../support/postgres.ts';
-import { testEnv } from '../support/shop.ts';
+import type { RunningShop } from '../../src/server.ts';
+import { startBrowserShop, type BrowserShop } from '../support/browser.ts';
 
 // A customer registers, confirms the address from the dev mailbox, signs in and corrects their name: the real
 // server and job worker, a browser with JavaScript off.
@@ -16,21 +10,13 @@ import { testEnv } from '../support/shop.ts';
 describe('customer account in a browser', () => {
   let shop: RunningShop;
   let browser: Browser;
-  let dir: string;
+  let running: BrowserShop;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-e2e-'));
-    // A known port, so that links in e-mails (built from the base URL) point at this server.
-    const port = String(await freePort());
-    const env = testEnv(dir, { PORT: port, HOST: '127.0.0.1', PLEDGE_BASE_URL: `http://127.0.0.1:${port}`, PLEDGE_LOG_LEVEL: 'warn' });
-    shop = await startShop(loadConfig(env), { seedIfEmpty: false, jobPollingIntervalSeconds: 0.5 });
-    browser = await launchBrowser();
+    running = await startBrowserShop({ seed: false });
+    ({ shop, browser } = running);
   });
-  after(async () => {
-    await browser?.close();
-    await shop?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => running?.stop());
 
   async function openNewestMail(page: Page, subject: RegExp) {
     const deadline = Date.now() + 20_000;

@@ -1,32 +1,22 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { loadConfig } from '../../src/platform/config.ts';
-import { startShop, type RunningShop } from '../../src/server.ts';
-import { launchBrowser } from '../support/browser.ts';
-import { testEnv } from '../support/shop.ts';
+import type { RunningShop } from '../../src/server.ts';
+import { startBrowserShop, type BrowserShop } from '../support/browser.ts';
 
 // The real server, as `npm start` runs it (PGlite in a data directory, seeded on first start), seen by Chromium.
 
 describe('storefront in a browser', () => {
   let shop: RunningShop;
   let browser: Browser;
-  let dir: string;
+  let running: BrowserShop;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-e2e-'));
-    shop = await startShop(loadConfig(testEnv(dir, { PORT: '0', HOST: '127.0.0.1', PLEDGE_LOG_LEVEL: 'warn' })), { seedIfEmpty: true });
-    browser = await launchBrowser();
+    running = await startBrowserShop({ seed: true });
+    ({ shop, browser } = running);
   });
-  after(async () => {
-    await browser?.close();
-    await shop?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => running?.stop());
 
   test('with JavaScript disabled, the home page shows products and links through to a product', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });

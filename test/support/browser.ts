@@ -1,5 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { loadConfig } from '../../src/platform/config.ts';
+import { startShop, type RunningShop } from '../../src/server.ts';
+import { freePort } from './postgres.ts';
+import { testEnv } from './shop.ts';
 
 // Browser tests drive Debian's Chromium (installed by `npm test` when missing) through playwright-core.
 
@@ -25,4 +31,27 @@ export function chromiumPath(): string {
 /** A browser with a fresh, throw-away profile (playwright creates a new user-data directory per launch). */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_FLAGS });
+}
+
+export type BrowserShop = { shop: RunningShop; browser: Browser; stop(): Promise<void> };
+
+/**
+ * The real server as `npm start` runs it (PGlite in a fresh data directory, job workers on) on a known port — so
+ * links in e-mails, built from the base URL, point at it — and a browser to look at it with.
+ */
+export async function startBrowserShop(options: { seed: boolean }): Promise<BrowserShop> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-e2e-'));
+  const port = String(await freePort());
+  const env = testEnv(dir, { PORT: port, HOST: '127.0.0.1', PLEDGE_BASE_URL: `http://127.0.0.1:${port}`, PLEDGE_LOG_LEVEL: 'warn' });
+  const shop = await startShop(loadConfig(env), { seedIfEmpty: options.seed, jobPollingIntervalSeconds: 0.5 });
+  const browser = await launchBrowser();
+  return {
+    shop,
+    browser,
+    async stop() {
+      await browser.close();
+      await shop.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
