@@ -8,3 +8,6 @@ export * from './privacy/disclosure/schema.ts';
 export * from './privacy/staff/schema.ts';
 export * from './shop/accounts/schema.ts';
 export * from './shop/cart/schema.ts';
+export * from './shop/orders/schema.ts';
+export * from './shop/payments/schema.ts';
+export * from './shop/returns/schema.ts';

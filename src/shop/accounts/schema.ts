@@ -1,4 +1,4 @@
-import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { bytea } from '../../platform/db/types.ts';
 import { classify, NOT_PERSONAL } from '../../privacy/inventory.ts';
 
@@ -65,5 +65,24 @@ export const customerSessions = classify(
     createdAt: NOT_PERSONAL,
     lastSeenAt: NOT_PERSONAL,
     expiresAt: NOT_PERSONAL,
+  },
+);
+
+/** The address book: each address sealed whole (JSON) under the account's key; erasing the account shreds them. */
+export const customerAddresses = classify(
+  pgTable('customer_address', {
+    id: uuid('id').primaryKey(),
+    customerId: uuid('customer_id').notNull().references(() => customers.id, { onDelete: 'cascade' }),
+    /** Sealed JSON: recipientName, line1, line2, city, region, postcode, country, phone. */
+    address: bytea('address').notNull(),
+    isDefault: boolean('is_default').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  }, (t) => [index('customer_address_customer_idx').on(t.customerId)]),
+  {
+    id: NOT_PERSONAL,
+    customerId: NOT_PERSONAL,
+    address: { personal: true, category: 'delivery_address', unit: 'account', protection: 'encrypted' },
+    isDefault: NOT_PERSONAL,
+    createdAt: NOT_PERSONAL,
   },
 );

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { classify, NOT_PERSONAL } from '../../privacy/inventory.ts';
 
 // The catalogue holds no personal data: products, their categories and stock.
@@ -35,11 +35,24 @@ export const products = classify(pgTable(
     swatch: text('swatch').notNull(),
     /** Position in the storefront listing: lower first. */
     position: integer('position').notNull(),
+    /** Shipping weight of one unit, for the parcel handed to the carrier. */
+    weightGrams: integer('weight_grams').notNull().default(100),
+    /**
+     * Variants (a shade, a size) are products of their own, each with its price and stock, sharing a group key.
+     * The listing shows one product per group (`listed`); its page offers the others by `optionName`/`optionValue`.
+     */
+    variantGroup: text('variant_group'),
+    optionName: text('option_name'),
+    optionValue: text('option_value'),
+    listed: boolean('listed').notNull().default(true),
+    /** Archived products leave the storefront and carts but stay for the orders that name them. */
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   },
   (t) => [
     index('product_category_position_idx').on(t.categoryId, t.position),
     index('product_position_idx').on(t.position),
+    index('product_variant_group_idx').on(t.variantGroup),
     check('product_price_not_negative', sql`${t.priceCents} >= 0`),
     check('product_stock_not_negative', sql`${t.stock} >= 0`),
   ],
@@ -55,6 +68,12 @@ export const products = classify(pgTable(
   stock: NOT_PERSONAL,
   swatch: NOT_PERSONAL,
   position: NOT_PERSONAL,
+  weightGrams: NOT_PERSONAL,
+  variantGroup: NOT_PERSONAL,
+  optionName: CATALOGUE_NAME,
+  optionValue: NOT_PERSONAL,
+  listed: NOT_PERSONAL,
+  archivedAt: NOT_PERSONAL,
   createdAt: NOT_PERSONAL,
 });
 

@@ -16,9 +16,12 @@ export function categoryNav(categories: Category[], current?: string, place: 'sh
 </form>`;
 }
 
+/** Below this the page says how many are left (and migration 0008's stock_shown must agree). */
+export const LOW_STOCK = 10;
+
 function stockNote(stock: number): Html {
   if (stock === 0) return html`<span class="stock out">Out of stock</span>`;
-  if (stock < 10) return html`<span class="stock low">Only ${stock} left</span>`;
+  if (stock < LOW_STOCK) return html`<span class="stock low">Only ${stock} left</span>`;
   return html`<span class="stock in">In stock</span>`;
 }
 
@@ -102,11 +105,14 @@ export function searchView({ q, sort, listing }: { q: string; sort: SearchSort; 
 
 // The product page is cached for every visitor, so this form carries no CSRF token: /cart/items checks the
 // request's Origin instead.
+// The cached page is only rebuilt when the stock note changes (see stock_shown in the migrations), so the form's
+// limit follows the note: the exact stock while it is low, the line limit otherwise; the cart checks the real stock.
 function addToCartForm(product: Pick<Product, 'slug' | 'stock'>): Html {
+  const max = product.stock < LOW_STOCK ? product.stock : MAX_LINE_QUANTITY;
   return html`<form class="add-to-cart" method="post" action="/cart/items">
         <input type="hidden" name="slug" value="${product.slug}">
         <label for="add-quantity">Quantity</label>
-        <input id="add-quantity" name="quantity" type="number" inputmode="numeric" min="1" max="${Math.min(product.stock, MAX_LINE_QUANTITY)}" value="1" required>
+        <input id="add-quantity" name="quantity" type="number" inputmode="numeric" min="1" max="${max}" value="1" required>
         <button type="submit">Add to cart</button>
       </form>`;
 }
