@@ -4,16 +4,25 @@ import { openRuntime, type Runtime, type RuntimeOptions } from './platform/runti
 import { inventoryProblems } from './privacy/inventory.ts';
 import { vaultMailSealer } from './privacy/vault/mail.ts';
 import { keyringFrom } from './privacy/vault/service.ts';
+import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
+import { shopContext } from './shop/context.ts';
 
-// The platform runtime with the privacy engine plugged in: outbox messages sealed by the vault, and an inventory
-// that must be consistent before anything starts.
+// The platform runtime with the privacy engine plugged in (outbox messages sealed by the vault, an inventory that
+// must be consistent before anything starts) and the shop's background jobs defined.
 
-export function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav'> = {}): Promise<Runtime> {
+export async function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav'> = {}): Promise<Runtime> {
   const problems = inventoryProblems();
   if (problems.length > 0) throw new Error(`the data inventory is inconsistent:\n${problems.join('\n')}`);
-  return openRuntime(config, {
+  const runtime = await openRuntime(config, {
     ...options,
     sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock),
     defaultNav: html`<a href="/">Shop</a><a href="/cart">Cart</a><a href="/account">Account</a>`,
   });
+  runtime.jobs.define<{ orderId: string }>({
+    name: EXPIRE_UNPAID_JOB,
+    handler: async ({ orderId }) => {
+      await expireUnpaidOrder(shopContext(runtime), orderId);
+    },
+  });
+  return runtime;
 }

@@ -47,7 +47,7 @@ function ownerCondition(owner: CartOwner) {
 }
 
 /** The owner's cart id, with its row locked for the rest of the transaction. */
-async function lockCart(tx: Tx, owner: CartOwner): Promise<string | undefined> {
+export async function lockCart(tx: Tx, owner: CartOwner): Promise<string | undefined> {
   const condition = ownerCondition(owner);
   if (!condition) return undefined;
   const [row] = await tx.select({ id: carts.id }).from(carts).where(condition).for('update');

@@ -105,6 +105,7 @@ export const orderLines = classify(
     unitPriceCents: integer('unit_price_cents').notNull(),
     quantity: integer('quantity').notNull(),
     lineTotalCents: integer('line_total_cents').notNull(),
+    /** Weight of one unit, copied for the parcel. */
     weightGrams: integer('weight_grams').notNull(),
   }, (t) => [primaryKey({ columns: [t.orderId, t.position] }), check('order_line_quantity_positive', sql`${t.quantity} > 0`)]),
   {

@@ -79,3 +79,15 @@ export const testpayCharges = classify(
     createdAt: NOT_PERSONAL,
   },
 );
+
+/** TestPay's refunds: one row per refund key, so a retried refund returns the first answer instead of paying twice. */
+export const testpayRefunds = classify(
+  pgTable('testpay_refund', {
+    id: text('id').primaryKey(),
+    chargeId: text('charge_id').notNull().references(() => testpayCharges.id),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    amountCents: integer('amount_cents').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  }),
+  { id: NOT_PERSONAL, chargeId: NOT_PERSONAL, idempotencyKey: NOT_PERSONAL, amountCents: NOT_PERSONAL, createdAt: NOT_PERSONAL },
+);
