@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { startTestShop, type TestShop } from '../support/shop.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { addItem } from '../../src/shop/cart/service.ts';
-import { products } from '../../src/shop/catalog/schema.ts';
+import { catalogVersion, products } from '../../src/shop/catalog/schema.ts';
 import { expireUnpaidOrder, payOrder, placeOrder, type CheckoutDetails } from '../../src/shop/checkout/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
@@ -86,6 +86,19 @@ forEachDatabase('checkout service', (kind) => {
     const placed = await placeOrder(ctx(), owner, details, { checkoutKey: randomUUID(), expectedSubtotalCents: 1 });
     assert.ok(!placed.ok && placed.problems.some((p) => p.code === 'price_changed'));
     assert.equal((await shop.database.db.select().from(orders)).length, before.length);
+  });
+
+  test('a sale changes the catalogue version only when the stock note on the page changes', async () => {
+    const version = async () => (await shop.database.db.select().from(catalogVersion))[0]!.version;
+    await setStock('hyaluronic-water-gel', 40);
+    const start = await version();
+    const owner = await visitorWith('hyaluronic-water-gel', 2);
+    assert.ok((await placeOrder(ctx(), owner, details, { checkoutKey: randomUUID() })).ok);
+    assert.equal(await version(), start, '40 → 38 still reads "In stock": cached pages stay');
+    await setStock('hyaluronic-water-gel', 10);
+    const atTen = await version();
+    assert.ok((await placeOrder(ctx(), await visitorWith('hyaluronic-water-gel', 1), details, { checkoutKey: randomUUID() })).ok);
+    assert.ok((await version()) > atTen, '10 → 9 reads "Only 9 left": cached pages are rebuilt');
   });
 
   test('an unpaid order expires and its stock goes back', async () => {
