@@ -5,7 +5,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import helmet from 'helmet';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/index.ts';
@@ -38,14 +38,17 @@ export type Feature = (app: FastifyInstance, platform: Platform) => void | Promi
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+export type CsrfMode = 'token' | 'origin' | false;
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * How a state-changing route is protected against cross-site requests: by a token in the form (default);
      * by the browser's Origin (or Referer) header, for forms on pages cached for everyone, which cannot carry a
-     * per-visitor token; or not at all, for routes authenticated otherwise (bearer tokens).
+     * per-visitor token; or not at all, for routes authenticated otherwise (bearer tokens). A function decides per
+     * request, for routes that accept either a credential header or the browser's cookies (the JSON API).
      */
-    csrf?: 'token' | 'origin' | false;
+    csrf?: CsrfMode | ((request: FastifyRequest) => CsrfMode);
   }
 }
 
@@ -94,6 +97,9 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
         ...(production ? { upgradeInsecureRequests: [] } : {}),
       },
     },
+    // Not helmet's no-referrer: under it a browser sends `Origin: null` with every form post, and the forms on
+    // cached pages (add to cart), checked by their Origin, would be refused. Other sites still learn nothing.
+    referrerPolicy: { policy: 'same-origin' },
     strictTransportSecurity: production ? { maxAge: 31536000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   });
@@ -118,8 +124,10 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
 
   // CSRF on every state-changing request, after the body is parsed (the token travels in the form).
   app.addHook('preHandler', (request, reply, done) => {
-    const mode = request.routeOptions.config.csrf ?? 'token';
-    if (!STATE_CHANGING.has(request.method) || mode === false) return done();
+    const setting = request.routeOptions.config.csrf ?? 'token';
+    const mode = typeof setting === 'function' ? setting(request) : setting;
+    // An address that matches nothing changes nothing: it gets its 404, not a complaint about a missing token.
+    if (!STATE_CHANGING.has(request.method) || mode === false || request.is404) return done();
     if (mode === 'origin') {
       return done(sameOrigin(request.headers, request.protocol, request.host) ? undefined : httpError(403, 'cross_site_request', 'This form was sent from another site. Go back to the shop and try again.'));
     }

@@ -29,18 +29,18 @@ const name = z.string().trim().min(1, 'Enter your name').max(100, 'Use at most 1
 const email = z.string().trim().pipe(z.email('Enter an e-mail address, like name@example.com').max(254, 'That address is too long'));
 const newPassword = z.string().min(10, 'Use at least 10 characters').max(200, 'Use at most 200 characters');
 
-const RegisterForm = z.object({
+export const RegisterForm = z.object({
   name,
   email,
   password: newPassword,
   adult: z.literal('yes', { error: 'You must be 18 or older to have an account' }),
 });
-const LoginForm = z.object({ email, password: z.string().min(1, 'Enter your password').max(200, 'That is too long for a password') });
+export const LoginForm = z.object({ email, password: z.string().min(1, 'Enter your password').max(200, 'That is too long for a password') });
 const ResetRequestForm = z.object({ email });
 const ResetForm = z
   .object({ password: newPassword, confirm: z.string() })
   .refine((f) => f.password === f.confirm, { path: ['confirm'], message: 'The passwords do not match' });
-const ProfileForm = z.object({ name });
+export const ProfileForm = z.object({ name });
 const TokenParams = z.object({ token: z.string().regex(TOKEN_PATTERN) });
 
 

@@ -151,8 +151,13 @@ export const SESSION_COOKIE = 'pledge_session';
 export async function signedInCustomer(ctx: { db: Executor; clock: Clock }, request: FastifyRequest): Promise<string | undefined> {
   const token = request.cookies[SESSION_COOKIE];
   if (!token) return undefined;
-  request.customerId ??= (await sessions.owner(ctx.db, token, ctx.clock.now())) ?? null;
+  request.customerId ??= (await sessionCustomer(ctx, token)) ?? null;
   return request.customerId ?? undefined;
+}
+
+/** The customer whose live session `token` is: a browser's cookie, or an API client's bearer token. */
+export function sessionCustomer(ctx: { db: Executor; clock: Clock }, token: string): Promise<string | undefined> {
+  return sessions.owner(ctx.db, token, ctx.clock.now());
 }
 
 declare module 'fastify' {

@@ -13,7 +13,7 @@ export const CART_COOKIE = 'pledge_cart';
 const CART_COOKIE_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 
 const SLUG_MESSAGE = 'slug must name a product: lower-case letters, digits and hyphens';
-const Slug = z.string({ error: SLUG_MESSAGE }).regex(/^[a-z0-9-]{1,160}$/, SLUG_MESSAGE);
+export const Slug = z.string({ error: SLUG_MESSAGE }).regex(/^[a-z0-9-]{1,160}$/, SLUG_MESSAGE);
 
 function quantity(min: number) {
   const message = `quantity must be a whole number from ${min} to ${MAX_LINE_QUANTITY}`;
@@ -30,9 +30,16 @@ const QuantityForm = z.object({ quantity: quantity(0) });
 const SlugParams = z.object({ slug: Slug });
 
 /** A refused change: a product that is not there is a 404, a stock problem is the client's to fix (400). */
-function problemError(problem: CartProblem) {
+export function problemError(problem: CartProblem) {
   const status = problem.code === 'unknown_product' || problem.code === 'not_in_cart' ? 404 : 400;
   return httpError(status, problem.code, problem.message, status === 400 ? { quantity: problem.message } : undefined);
+}
+
+// The cookie is essential (it is the cart), set only once something is in the cart, and renewed by every change so
+// a cart in use does not expire.
+export function rememberCart(reply: FastifyReply, visitorToken: string | undefined, secure: boolean) {
+  if (!visitorToken) return;
+  reply.setCookie(CART_COOKIE, visitorToken, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: CART_COOKIE_MAX_AGE_SECONDS });
 }
 
 export function cartRoutes(app: FastifyInstance, { database, clock, layout, config }: Platform) {
@@ -44,18 +51,7 @@ export function cartRoutes(app: FastifyInstance, { database, clock, layout, conf
     return customerId ? { customerId } : { visitorToken: request.cookies[CART_COOKIE] };
   }
 
-  // The cookie is essential (it is the cart), set only once something is in the cart, and renewed by every change
-  // so a cart in use does not expire.
-  function remember(reply: FastifyReply, visitorToken: string | undefined) {
-    if (!visitorToken) return;
-    reply.setCookie(CART_COOKIE, visitorToken, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.env === 'production',
-      maxAge: CART_COOKIE_MAX_AGE_SECONDS,
-    });
-  }
+  const remember = (reply: FastifyReply, visitorToken: string | undefined) => rememberCart(reply, visitorToken, config.env === 'production');
 
   async function cartPage(request: FastifyRequest, reply: FastifyReply, status = 200, problem?: LineProblem) {
     const [cart, categories] = await Promise.all([viewCart(ctx, await ownerOf(request)), listCategories(ctx)]);
