@@ -81,7 +81,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
         assert.match(migrate.stdout, new RegExp(`migrations applied \\(${kind}\\)`));
         const seed = pledge(['seed', '--products', '100'], env);
         assert.equal(seed.code, 0, seed.stderr);
-        assert.match(seed.stderr, /seeded 6 categories and 141 products/);
+        assert.match(seed.stderr, /seeded 6 categories and 154 products/);
         assert.doesNotMatch(seed.stderr, /\[#/, 'no progress bar when not on a terminal');
         const again = pledge(['seed'], env);
         assert.equal(again.code, 0);

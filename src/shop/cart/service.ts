@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
 import { newToken, TOKEN_PATTERN, tokenHash } from '../../platform/secrets.ts';
 import { products } from '../catalog/schema.ts';
+import { variantLabel } from '../catalog/service.ts';
 import { cartItems, carts } from './schema.ts';
 
 // A cart holds product ids and quantities only: names and prices are read from the catalogue every time, so a
@@ -22,11 +23,13 @@ export type CartLine = {
   slug: string;
   name: string;
   brand: string;
+  /** The shade or size, "Shade: 02 Rose", for a product with variants. */
+  variant: string | undefined;
   unitPriceCents: number;
   quantity: number;
   lineTotalCents: number;
   stock: number;
-  /** Set when the stock has fallen below the quantity since the line was added. */
+  /** Set when the line cannot be bought as it is: the stock has fallen below its quantity, or the product was archived. */
   stockWarning: string | undefined;
 };
 
@@ -68,7 +71,10 @@ async function createCart(tx: Tx, owner: CartOwner, now: Date): Promise<{ id: st
 }
 
 async function findProductForCart(tx: Tx, slug: string) {
-  const [row] = await tx.select({ id: products.id, name: products.name, stock: products.stock }).from(products).where(eq(products.slug, slug));
+  const [row] = await tx
+    .select({ id: products.id, name: products.name, stock: products.stock, archivedAt: products.archivedAt })
+    .from(products)
+    .where(eq(products.slug, slug));
   return row;
 }
 
@@ -84,8 +90,9 @@ function touch(tx: Tx, cartId: string, now: Date) {
   return tx.update(carts).set({ updatedAt: now }).where(eq(carts.id, cartId));
 }
 
-/** Why `wanted` of a product cannot be in a cart, if it cannot. */
-function stockProblem(product: { name: string; stock: number }, wanted: number, already: number): CartProblem | undefined {
+/** Why `wanted` of a product cannot be in a cart, if it cannot. An archived product is as good as unknown. */
+function stockProblem(product: { name: string; stock: number; archivedAt: Date | null }, wanted: number, already: number): CartProblem | undefined {
+  if (product.archivedAt) return { code: 'unknown_product', message: `${product.name} is no longer sold.` };
   if (product.stock === 0) return { code: 'out_of_stock', message: `${product.name} is out of stock.` };
   if (wanted > MAX_LINE_QUANTITY) {
     return { code: 'line_limit', message: `A cart can hold at most ${MAX_LINE_QUANTITY} of one product; yours already has ${already} ${product.name}.` };
@@ -156,7 +163,8 @@ export function removeItem(ctx: CartContext, owner: CartOwner, slug: string): Pr
   });
 }
 
-function stockWarning(name: string, stock: number, quantity: number): string | undefined {
+function stockWarning(name: string, stock: number, quantity: number, archivedAt: Date | null): string | undefined {
+  if (archivedAt) return `${name} is no longer sold. Remove it to go on.`;
   if (stock >= quantity) return undefined;
   if (stock === 0) return `${name} has sold out since you added it. Remove it to go on.`;
   return `Only ${stock} ${name} ${stock === 1 ? 'is' : 'are'} left since you added ${quantity}. Lower the quantity to go on.`;
@@ -171,8 +179,11 @@ export async function viewCart(ctx: CartContext, owner: CartOwner): Promise<Cart
           slug: products.slug,
           name: products.name,
           brand: products.brand,
+          optionName: products.optionName,
+          optionValue: products.optionValue,
           unitPriceCents: products.priceCents,
           stock: products.stock,
+          archivedAt: products.archivedAt,
           quantity: cartItems.quantity,
         })
         .from(carts)
@@ -181,7 +192,12 @@ export async function viewCart(ctx: CartContext, owner: CartOwner): Promise<Cart
         .where(condition)
         .orderBy(asc(cartItems.addedAt), asc(products.id))
     : [];
-  const lines = rows.map((r) => ({ ...r, lineTotalCents: r.unitPriceCents * r.quantity, stockWarning: stockWarning(r.name, r.stock, r.quantity) }));
+  const lines = rows.map(({ optionName, optionValue, archivedAt, ...r }) => ({
+    ...r,
+    variant: variantLabel({ optionName, optionValue }),
+    lineTotalCents: r.unitPriceCents * r.quantity,
+    stockWarning: stockWarning(r.name, r.stock, r.quantity, archivedAt),
+  }));
   return {
     lines,
     itemCount: lines.reduce((n, l) => n + l.quantity, 0),
@@ -208,7 +224,7 @@ export async function mergeVisitorCart(ctx: CartContext, tx: Tx, visitorToken: s
     .select({ productId: cartItems.productId, quantity: cartItems.quantity, addedAt: cartItems.addedAt, stock: products.stock })
     .from(cartItems)
     .innerJoin(products, eq(products.id, cartItems.productId))
-    .where(eq(cartItems.cartId, visitorCartId));
+    .where(and(eq(cartItems.cartId, visitorCartId), isNull(products.archivedAt)));
   for (const line of incoming) {
     const existing = await lineQuantity(tx, customerCartId, line.productId);
     const merged = Math.max(existing, Math.min(existing + line.quantity, line.stock, MAX_LINE_QUANTITY));

@@ -22,6 +22,7 @@ function lineRow(csrf: Html, line: CartLine, problem: LineProblem | undefined): 
   <td class="cart-product">
     <img src="/images/products/${line.slug}.svg" alt="" width="64" height="64">
     <span><span class="brand">${line.brand}</span> <a href="/products/${line.slug}">${line.name}</a>
+    ${line.variant ? html`<span class="variant">${line.variant}</span>` : ''}
     ${line.stockWarning ? html`<span class="stock low">${line.stockWarning}</span>` : ''}</span>
   </td>
   <td>${formatPrice(line.unitPriceCents)}</td>

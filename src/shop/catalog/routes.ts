@@ -11,12 +11,13 @@ import {
   findProductSwatch,
   listCategories,
   listProducts,
+  listVariants,
   SEARCH_MAX_LENGTH,
   SEARCH_SORTS,
   searchProducts,
   type SearchSort,
 } from './service.ts';
-import { categoryNav, listingView, productView, searchView } from './views.ts';
+import { categoryNav, listingView, productTitle, productView, searchView } from './views.ts';
 
 export const PRODUCTS_PER_PAGE = 24;
 
@@ -72,7 +73,8 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
   async function productPage(slug: string): Promise<CatalogPage> {
     const [product, categories] = await Promise.all([findProduct(ctx, slug), listCategories(ctx)]);
     if (!product) return undefined;
-    return { title: product.name, description: product.summary, body: productView(product), nav: categoryNav(categories, product.categorySlug) };
+    const variants = product.variantGroup === null ? [] : await listVariants(ctx, product.variantGroup);
+    return { title: productTitle(product), description: product.summary, body: productView(product, variants), nav: categoryNav(categories, product.categorySlug) };
   }
 
   async function searchPage(q: string, sort: SearchSort, page: number): Promise<CatalogPage> {

@@ -2,15 +2,16 @@ import { sql } from 'drizzle-orm';
 import { inTransaction } from '../../platform/db/index.ts';
 import type { CatalogContext } from './service.ts';
 import { categories, products } from './schema.ts';
-import { demoCategories, demoProducts, type DemoProduct } from './demo-data.ts';
+import { demoCategories, demoItems, demoProducts, withoutVariants, type DemoItem } from './demo-data.ts';
 
 export type SeedResult = { seeded: boolean; categories: number; products: number };
 
 const BATCH = 500;
 
 /**
- * Fills an empty catalogue with the demo data, plus `extraProducts` generated variations for load tests. A
- * catalogue that already has products is left alone, so a second start reuses the data.
+ * Fills an empty catalogue with the demo data (products and their variants), plus `extraProducts` generated
+ * variations for load tests, which have no variants of their own. A catalogue that already has products is left
+ * alone, so a second start reuses the data.
  */
 export async function seedDemoCatalog(
   ctx: CatalogContext,
@@ -28,7 +29,7 @@ export async function seedDemoCatalog(
       .returning({ id: categories.id, slug: categories.slug });
     const categoryIds = new Map(inserted.map((c) => [c.slug, c.id]));
 
-    const all = [...demoProducts, ...generatedProducts(extraProducts)];
+    const all = [...demoItems(), ...generatedProducts(extraProducts)];
     const now = ctx.clock.now();
     for (let start = 0; start < all.length; start += BATCH) {
       const batch = all.slice(start, start + BATCH).map((p, i) => ({
@@ -41,6 +42,11 @@ export async function seedDemoCatalog(
         priceCents: p.priceCents,
         stock: p.stock,
         swatch: p.swatch,
+        weightGrams: p.weightGrams,
+        variantGroup: p.variantGroup,
+        optionName: p.optionName,
+        optionValue: p.optionValue,
+        listed: p.listed,
         position: start + i,
         createdAt: now,
       }));
@@ -55,10 +61,10 @@ const SHADES = ['Porcelain', 'Ivory', 'Sand', 'Honey', 'Caramel', 'Almond', 'Che
 const EDITIONS = ['Travel Size', 'Refill', 'Limited Edition', 'Duo', 'Mini', 'Value Size'];
 
 /** Variations of the demo products (shade × edition) so a large catalogue still reads like a shop. */
-function generatedProducts(count: number): DemoProduct[] {
-  const out: DemoProduct[] = [];
+function generatedProducts(count: number): DemoItem[] {
+  const out: DemoItem[] = [];
   for (let i = 0; i < count; i++) {
-    const base = demoProducts[i % demoProducts.length]!;
+    const base = withoutVariants(demoProducts[i % demoProducts.length]!);
     const shade = SHADES[Math.floor(i / demoProducts.length) % SHADES.length]!;
     const edition = EDITIONS[Math.floor(i / (demoProducts.length * SHADES.length)) % EDITIONS.length]!;
     out.push({

@@ -1,16 +1,27 @@
-import { asc, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
-import type { Executor } from '../../platform/db/index.ts';
+import { inTransaction, type Executor } from '../../platform/db/index.ts';
 import { categories, products, type Category, type Product } from './schema.ts';
 
 export type CatalogContext = { db: Executor; clock: Clock };
 
-export type ProductCard = Pick<Product, 'id' | 'slug' | 'name' | 'brand' | 'summary' | 'priceCents' | 'stock' | 'swatch'> & {
+export type ProductCard = Pick<Product, 'id' | 'slug' | 'name' | 'brand' | 'summary' | 'priceCents' | 'stock' | 'swatch' | 'optionName' | 'optionValue'> & {
   categorySlug: string;
   categoryName: string;
+  /** How many products of its variant group are on sale, itself included (0 when it has no group). */
+  variantCount: number;
 };
 
 export type ProductPage = { products: ProductCard[]; total: number; page: number; perPage: number };
+
+// Archived products stay in the table for the orders that name them, and are nowhere in the storefront.
+const onSale = isNull(products.archivedAt);
+/** What listings show: the one product of each variant group that stands for it, and products without variants. */
+const shownInListings = and(eq(products.listed, true), onSale);
+
+/** The number of products on sale in the variant group `group` (0 for none). */
+const variantsOnSale = (group: AnyColumn | SQL) =>
+  sql<number>`(select count(*) from ${products} sibling where sibling.variant_group = ${group} and sibling.archived_at is null)`.mapWith(Number);
 
 const cardColumns = {
   id: products.id,
@@ -21,11 +32,17 @@ const cardColumns = {
   priceCents: products.priceCents,
   stock: products.stock,
   swatch: products.swatch,
+  optionName: products.optionName,
+  optionValue: products.optionValue,
   categorySlug: categories.slug,
   categoryName: categories.name,
+  variantCount: variantsOnSale(products.variantGroup),
 };
 
-/** One page of the storefront listing, optionally within a category, in one query (the total rides along). */
+/**
+ * One page of the storefront listing, optionally within a category, in one query (the total rides along): one
+ * product per variant group, nothing archived.
+ */
 export async function listProducts(
   ctx: CatalogContext,
   { page, perPage, categoryId }: { page: number; perPage: number; categoryId?: number },
@@ -34,7 +51,7 @@ export async function listProducts(
     .select({ ...cardColumns, total: sql<number>`count(*) over ()`.mapWith(Number) })
     .from(products)
     .innerJoin(categories, eq(products.categoryId, categories.id))
-    .where(categoryId === undefined ? undefined : eq(products.categoryId, categoryId))
+    .where(and(shownInListings, categoryId === undefined ? undefined : eq(products.categoryId, categoryId)))
     .orderBy(asc(products.position), asc(products.id))
     .limit(perPage)
     .offset((page - 1) * perPage);
@@ -46,7 +63,7 @@ async function countProducts(ctx: CatalogContext, categoryId?: number): Promise<
   const [row] = await ctx.db
     .select({ n: sql<number>`count(*)`.mapWith(Number) })
     .from(products)
-    .where(categoryId === undefined ? undefined : eq(products.categoryId, categoryId));
+    .where(and(shownInListings, categoryId === undefined ? undefined : eq(products.categoryId, categoryId)));
   return row?.n ?? 0;
 }
 
@@ -57,15 +74,22 @@ export type SearchSort = (typeof SEARCH_SORTS)[number];
 
 /** Resemblance (pg_trgm word similarity) a misspelt word needs to count; the same as in products_named_like. */
 const RESEMBLANCE = 0.4;
-/** With fewer full-text matches than this (none, or the one product named), resemblances are shown after them. */
+/**
+ * With fewer full-text matches than this (none, or the one product named; a variant group counts once),
+ * resemblances are shown after them.
+ */
 const FEW_MATCHES = 2;
 
 /**
  * One page of products matching `q`, in one query (the total rides along). Full-text search over the weighted
- * document (name A, brand and category B, summary C, description D) decides what matches and, for `relevance`, the
- * order; when it finds few products (a typo: "concieler"), products whose name or category resembles the words
- * (pg_trgm) are added after them. Candidates come from indexes: the GIN document index, the trigram index on the
- * name (through products_named_like, migration 0007) and the categories the query names or resembles.
+ * document (name and option value A, brand and category B, summary C, description D) decides what matches and, for
+ * `relevance`, the order; when it finds few products (a typo: "concieler"), products whose name or category
+ * resembles the words (pg_trgm) are added after them. Candidates come from indexes: the GIN document index, the
+ * trigram index on the name (through products_named_like, migration 0007), the categories the query names or
+ * resembles, and the variants whose option value shares a word with it.
+ *
+ * A variant group shows once, as its best match: the variant whose option the query names ("rose" shows the lipstick
+ * in 02 Rose, linking straight to that shade), otherwise the group's listed product. Archived products never match.
  */
 export async function searchProducts(
   ctx: CatalogContext,
@@ -73,62 +97,82 @@ export async function searchProducts(
 ): Promise<ProductPage> {
   const words = q.toLowerCase();
   const query = sql`websearch_to_tsquery('english', ${q})`;
+  const queryWords = sql`tsvector_to_array(to_tsvector('english', ${q}))`;
   const productDocument = sql`product_search_document(${products.name}, ${products.brand}, ${products.summary}, ${products.description})`;
-  const document = sql`(${productDocument} || setweight(to_tsvector('english', ${categories.name}), 'B'))`;
+  const document = sql`(${productDocument} || setweight(to_tsvector('english', ${categories.name}), 'B')
+    || setweight(to_tsvector('english', coalesce(${products.optionValue}, '')), 'A'))`;
   // Categories that share a word with the query or resemble it: their products are candidates, rechecked below
   // against the whole document, so "matte lips" finds the lipstick in Lips.
   const relatedCategories = sql`array(select related.id from ${categories} related
-    where tsvector_to_array(to_tsvector('english', related.name)) && tsvector_to_array(to_tsvector('english', ${q}))
+    where tsvector_to_array(to_tsvector('english', related.name)) && ${queryWords}
        or word_similarity(${words}, lower(related.name)) >= ${RESEMBLANCE})`;
   const matches = ctx.db.$with('matches').as(
     ctx.db
       .select({
-        ...cardColumns,
+        id: products.id,
+        slug: products.slug,
+        name: products.name,
+        brand: products.brand,
+        summary: products.summary,
+        priceCents: products.priceCents,
+        stock: products.stock,
+        swatch: products.swatch,
+        optionName: products.optionName,
+        optionValue: products.optionValue,
+        variantGroup: products.variantGroup,
+        listed: products.listed,
         // Both tables have a slug and a name: a CTE's columns need names of their own.
         categorySlug: sql<string>`${categories.slug}`.as('category_slug'),
         categoryName: sql<string>`${categories.name}`.as('category_name'),
         position: sql<number>`${products.position}`.as('position'),
+        groupKey: sql<string>`coalesce(${products.variantGroup}, ${products.id}::text)`.as('group_key'),
         matched: sql<boolean>`${document} @@ ${query}`.as('matched'),
         rank: sql<number>`ts_rank(${document}, ${query})`.as('rank'),
         resemblance: sql<number>`greatest(word_similarity(${words}, lower(${products.name})), word_similarity(${words}, lower(${categories.name})))`.as('resemblance'),
       })
       .from(products)
       .innerJoin(categories, eq(products.categoryId, categories.id))
-      .where(sql`${productDocument} @@ ${query}
+      .where(and(onSale, sql`(${productDocument} @@ ${query}
         or ${products.id} = any(array(select products_named_like(${words})))
-        or ${products.categoryId} = any(${relatedCategories})`),
+        or ${products.categoryId} = any(${relatedCategories})
+        or (${products.variantGroup} is not null and tsvector_to_array(to_tsvector('english', ${products.optionValue})) && ${queryWords}))`)),
   );
-  const m = {
-    matched: sql`${matches.matched}`,
-    rank: sql`${matches.rank}`,
-    resemblance: sql`${matches.resemblance}`,
-    price: sql`${matches.priceCents}`,
-    name: sql`${matches.name}`,
-  };
+  // One row per variant group (a product without variants is a group of its own), the best match of each.
+  const shown = ctx.db.$with('shown').as(
+    ctx.db
+      .selectDistinctOn([matches.groupKey])
+      .from(matches)
+      .where(sql`${matches.matched} or (${matches.resemblance} >= ${RESEMBLANCE}
+        and (select count(distinct ${matches.groupKey}) from ${matches} where ${matches.matched}) < ${FEW_MATCHES})`)
+      .orderBy(matches.groupKey, desc(matches.matched), desc(matches.rank), desc(matches.listed), asc(matches.position), asc(matches.id)),
+  );
   const order: SQL[] = {
-    relevance: [desc(m.matched), desc(m.rank), desc(m.resemblance)],
-    'price-asc': [asc(m.price)],
-    'price-desc': [desc(m.price)],
-    name: [asc(m.name)],
+    relevance: [desc(shown.matched), desc(shown.rank), desc(shown.resemblance)],
+    'price-asc': [asc(shown.priceCents)],
+    'price-desc': [desc(shown.priceCents)],
+    name: [asc(shown.name)],
   }[sort];
   const rows = await ctx.db
-    .with(matches)
+    .with(matches, shown)
     .select({
-      id: matches.id,
-      slug: matches.slug,
-      name: matches.name,
-      brand: matches.brand,
-      summary: matches.summary,
-      priceCents: matches.priceCents,
-      stock: matches.stock,
-      swatch: matches.swatch,
-      categorySlug: matches.categorySlug,
-      categoryName: matches.categoryName,
+      id: shown.id,
+      slug: shown.slug,
+      name: shown.name,
+      brand: shown.brand,
+      summary: shown.summary,
+      priceCents: shown.priceCents,
+      stock: shown.stock,
+      swatch: shown.swatch,
+      optionName: shown.optionName,
+      optionValue: shown.optionValue,
+      categorySlug: shown.categorySlug,
+      categoryName: shown.categoryName,
+      // Qualified: inside the count, a bare variant_group would be the sibling's.
+      variantCount: variantsOnSale(sql`${sql.identifier('shown')}.variant_group`),
       total: sql<number>`count(*) over ()`.mapWith(Number),
     })
-    .from(matches)
-    .where(sql`${m.matched} or (${m.resemblance} >= ${RESEMBLANCE} and (select count(*) from ${matches} where ${m.matched}) < ${FEW_MATCHES})`)
-    .orderBy(...order, desc(m.matched), desc(m.rank), asc(sql`${matches.position}`), asc(matches.id))
+    .from(shown)
+    .orderBy(...order, desc(shown.matched), desc(shown.rank), asc(shown.position), asc(shown.id))
     .limit(perPage)
     .offset((page - 1) * perPage);
   return { products: rows.map(({ total: _total, ...card }) => card), total: rows[0]?.total ?? 0, page, perPage };
@@ -143,13 +187,60 @@ export async function findCategory(ctx: CatalogContext, slug: string): Promise<C
   return row;
 }
 
+/** A product on sale, by slug (listed or not: a variant's page is reached from its group's); archived ones are not found. */
 export async function findProduct(ctx: CatalogContext, slug: string): Promise<(Product & { categorySlug: string; categoryName: string }) | undefined> {
   const [row] = await ctx.db
     .select({ product: products, categorySlug: categories.slug, categoryName: categories.name })
     .from(products)
     .innerJoin(categories, eq(products.categoryId, categories.id))
-    .where(eq(products.slug, slug));
+    .where(and(eq(products.slug, slug), onSale));
   return row ? { ...row.product, categorySlug: row.categorySlug, categoryName: row.categoryName } : undefined;
+}
+
+export type Variant = Pick<Product, 'slug' | 'optionName' | 'optionValue' | 'priceCents' | 'stock' | 'swatch'>;
+
+/** The products on sale in a variant group, in the shop's order, in one query: what a product page offers. */
+export async function listVariants(ctx: CatalogContext, variantGroup: string): Promise<Variant[]> {
+  return ctx.db
+    .select({
+      slug: products.slug,
+      optionName: products.optionName,
+      optionValue: products.optionValue,
+      priceCents: products.priceCents,
+      stock: products.stock,
+      swatch: products.swatch,
+    })
+    .from(products)
+    .where(and(eq(products.variantGroup, variantGroup), onSale))
+    .orderBy(asc(products.position), asc(products.id));
+}
+
+/**
+ * Takes a product off sale for good: it leaves listings, search, its page and carts, and stays in the table for the
+ * orders that name it. When it stood for its variant group in listings, the group's next product on sale takes its
+ * place. False when no product on sale has that slug.
+ */
+export function archiveProduct(ctx: CatalogContext, slug: string): Promise<boolean> {
+  return inTransaction(ctx.db, async (tx) => {
+    const [product] = await tx
+      .select({ id: products.id, variantGroup: products.variantGroup, listed: products.listed })
+      .from(products)
+      .where(and(eq(products.slug, slug), onSale))
+      .for('update');
+    if (!product) return false;
+    await tx.update(products).set({ archivedAt: ctx.clock.now(), listed: false }).where(eq(products.id, product.id));
+    if (product.listed && product.variantGroup !== null) {
+      const [next] = await tx
+        .select({ id: products.id })
+        .from(products)
+        .where(and(eq(products.variantGroup, product.variantGroup), onSale))
+        .orderBy(asc(products.position), asc(products.id))
+        .limit(1)
+        .for('update');
+      if (next) await tx.update(products).set({ listed: true }).where(eq(products.id, next.id));
+    }
+    return true;
+  });
 }
 
 export async function findProductSwatch(ctx: CatalogContext, slug: string): Promise<{ swatch: string; categorySlug: string } | undefined> {
@@ -159,6 +250,11 @@ export async function findProductSwatch(ctx: CatalogContext, slug: string): Prom
     .innerJoin(categories, eq(products.categoryId, categories.id))
     .where(eq(products.slug, slug));
   return row;
+}
+
+/** A variant's option as the shop shows it, "Shade: 02 Rose"; undefined for a product without variants. */
+export function variantLabel(product: Pick<Product, 'optionName' | 'optionValue'>): string | undefined {
+  return product.optionName && product.optionValue ? `${product.optionName}: ${product.optionValue}` : undefined;
 }
 
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });

@@ -1,7 +1,7 @@
 import { html, type Html } from '../../platform/http/html.ts';
 import type { Category, Product } from './schema.ts';
 import { MAX_LINE_QUANTITY } from '../cart/service.ts';
-import { formatPrice, SEARCH_MAX_LENGTH, SEARCH_SORTS, type ProductCard, type ProductPage, type SearchSort } from './service.ts';
+import { formatPrice, SEARCH_MAX_LENGTH, SEARCH_SORTS, variantLabel, type ProductCard, type ProductPage, type SearchSort, type Variant } from './service.ts';
 
 /** The main navigation: every category, the cart and a search box. `current` is the category shown; `place` says which part of the shop the page belongs to. */
 export function categoryNav(categories: Category[], current?: string, place: 'shop' | 'cart' | 'search' = 'shop'): Html {
@@ -32,6 +32,7 @@ function card(p: ProductCard): Html {
     <span class="brand">${p.brand}</span>
     <span class="name">${p.name}</span>
   </a>
+  ${p.optionName ? html`<span class="variant">${variantLabel(p)}${p.variantCount > 1 ? ` · ${p.variantCount} ${p.optionName.toLowerCase()}s` : ''}</span>` : ''}
   <span class="summary">${p.summary}</span>
   <span class="price">${formatPrice(p.priceCents)}</span>
   ${stockNote(p.stock)}
@@ -117,16 +118,39 @@ function addToCartForm(product: Pick<Product, 'slug' | 'stock'>): Html {
       </form>`;
 }
 
-export function productView(product: Product & { categorySlug: string; categoryName: string }): Html {
+/** A product's name with its shade or size, when it has one: "Velvet Matte Lipstick, 02 Rose". */
+export function productTitle(product: Pick<Product, 'name' | 'optionValue'>): string {
+  return product.optionValue ? `${product.name}, ${product.optionValue}` : product.name;
+}
+
+// Links, not a form, so that every shade has its own page (and cached page) and the choice works without script.
+// Each says its value, price and stock in words: the picture's colour is never the only sign.
+function variantChoice(product: Pick<Product, 'slug' | 'optionName' | 'optionValue'>, variants: Variant[]): Html {
+  return html`<div class="variants" role="group" aria-labelledby="variant-option">
+        <p><span id="variant-option">${product.optionName}</span>: <strong>${product.optionValue}</strong></p>
+        <ul>${variants.map(
+          (v) => html`<li><a href="/products/${v.slug}"${v.slug === product.slug ? html` aria-current="page"` : ''}>
+          <img src="/images/products/${v.slug}.svg" alt="" width="48" height="48">
+          <span class="value">${v.optionValue}</span>
+          <span class="variant-price">${formatPrice(v.priceCents)}</span>
+          ${stockNote(v.stock)}
+        </a></li>`,
+        )}</ul>
+      </div>`;
+}
+
+/** A product's page; `variants` are the products of its variant group on sale, itself included (none without a group). */
+export function productView(product: Product & { categorySlug: string; categoryName: string }, variants: Variant[]): Html {
   return html`<article class="product">
   <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">Shop</a> › <a href="/categories/${product.categorySlug}">${product.categoryName}</a></nav>
   <div class="product-body">
-    <img src="/images/products/${product.slug}.svg" alt="${product.name}" width="400" height="400">
+    <img src="/images/products/${product.slug}.svg" alt="${productTitle(product)}" width="400" height="400">
     <div>
       <p class="brand">${product.brand}</p>
       <h1>${product.name}</h1>
       <p class="price">${formatPrice(product.priceCents)}</p>
       ${stockNote(product.stock)}
+      ${variants.length > 0 ? variantChoice(product, variants) : ''}
       ${product.stock > 0 ? addToCartForm(product) : ''}
       <p class="summary">${product.summary}</p>
       <p>${product.description}</p>
