@@ -46,6 +46,23 @@ describe('storefront in a browser', () => {
     await context.close();
   });
 
+  test('with JavaScript disabled, a shopper picks a shade by its name and puts that shade in the cart', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${shop.url}/products/velvet-matte-lipstick`);
+    const shades = page.getByRole('group', { name: 'Shade' });
+    assert.equal(await shades.getByRole('link').count(), 5);
+    assert.equal(await shades.locator('[aria-current="page"]').locator('.value').textContent(), '01 Ruby');
+    await shades.getByRole('link', { name: /02 Rose/ }).click();
+    await page.waitForURL(/\/products\/velvet-matte-lipstick-02-rose$/);
+    assert.equal(await page.getByRole('group', { name: 'Shade' }).locator('[aria-current="page"]').locator('.value').textContent(), '02 Rose');
+    assert.match((await shades.getByRole('link', { name: /05 Plum/ }).textContent()) ?? '', /Out of stock/, 'sold out in words, not colour alone');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.waitForURL(/\/cart$/);
+    assert.equal(await page.locator('.cart-product .variant').textContent(), 'Shade: 02 Rose');
+    await context.close();
+  });
+
   test('keyboard users can skip to the content', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();

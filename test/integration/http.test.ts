@@ -128,6 +128,7 @@ forEachDatabase('storefront and HTTP platform', (kind) => {
     assert.doesNotMatch(csp, /unsafe-inline/);
     assert.match(csp, /frame-ancestors 'none'/);
     assert.equal(response.headers['x-content-type-options'], 'nosniff');
+    assert.equal(response.headers['referrer-policy'], 'same-origin', 'same-site form posts keep their Origin');
     assert.doesNotMatch(response.body, /<script>/);
     assert.equal(response.headers['strict-transport-security'], undefined, 'HSTS only in production');
   });
