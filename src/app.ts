@@ -4,6 +4,7 @@ import { mailboxRoutes } from './platform/mail/routes.ts';
 import type { Runtime } from './platform/runtime.ts';
 import { staffRoutes } from './privacy/staff/routes.ts';
 import { accountRoutes } from './shop/accounts/routes.ts';
+import { storeApiRoutes } from './shop/api/routes.ts';
 import { cartRoutes } from './shop/cart/routes.ts';
 import { catalogRoutes } from './shop/catalog/routes.ts';
 
@@ -11,7 +12,7 @@ import { catalogRoutes } from './shop/catalog/routes.ts';
 
 export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
-  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes];
+  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

@@ -22,17 +22,17 @@ import { categoryNav, listingView, productTitle, productView, searchView } from 
 export const PRODUCTS_PER_PAGE = 24;
 
 const PAGE_MESSAGE = 'page must be a whole number from 1';
-const Page = z.coerce.number({ error: PAGE_MESSAGE }).int(PAGE_MESSAGE).min(1, PAGE_MESSAGE).max(100_000, 'page must be at most 100000').default(1);
+export const Page = z.coerce.number({ error: PAGE_MESSAGE }).int(PAGE_MESSAGE).min(1, PAGE_MESSAGE).max(100_000, 'page must be at most 100000').default(1);
 const ListingQuery = z.object({ page: Page });
 const Q_MESSAGE = `q must be text of at most ${SEARCH_MAX_LENGTH} characters`;
+// One spelling per query, so that the cache holds one page for it: control characters (PostgreSQL refuses NUL) and
+// runs of spaces become one space, unpaired surrogates a replacement character.
+export const SearchWords = z
+  .string({ error: Q_MESSAGE })
+  .transform((q) => q.toWellFormed().normalize('NFC').replace(/[\p{Cc}\s]+/gu, ' ').trim())
+  .pipe(z.string().max(SEARCH_MAX_LENGTH, Q_MESSAGE));
 const SearchQuery = z.object({
-  // One spelling per query, so that the cache holds one page for it: control characters (PostgreSQL refuses NUL)
-  // and runs of spaces become one space, unpaired surrogates a replacement character.
-  q: z
-    .string({ error: Q_MESSAGE })
-    .default('')
-    .transform((q) => q.toWellFormed().normalize('NFC').replace(/[\p{Cc}\s]+/gu, ' ').trim())
-    .pipe(z.string().max(SEARCH_MAX_LENGTH, Q_MESSAGE)),
+  q: SearchWords.default(''),
   sort: z.enum(SEARCH_SORTS, { error: `sort must be one of ${SEARCH_SORTS.join(', ')}` }).default('relevance'),
   page: Page,
 });

@@ -39,20 +39,30 @@ const cardColumns = {
   variantCount: variantsOnSale(products.variantGroup),
 };
 
+/** Orders of the listing: the shop's own (`featured`, by position), by price or by name. */
+export const LISTING_SORTS = ['featured', 'price-asc', 'price-desc', 'name'] as const;
+export type ListingSort = (typeof LISTING_SORTS)[number];
+const LISTING_ORDER: Record<ListingSort, SQL[]> = {
+  featured: [],
+  'price-asc': [asc(products.priceCents)],
+  'price-desc': [desc(products.priceCents)],
+  name: [asc(products.name)],
+};
+
 /**
  * One page of the storefront listing, optionally within a category, in one query (the total rides along): one
  * product per variant group, nothing archived.
  */
 export async function listProducts(
   ctx: CatalogContext,
-  { page, perPage, categoryId }: { page: number; perPage: number; categoryId?: number },
+  { page, perPage, categoryId, sort = 'featured' }: { page: number; perPage: number; categoryId?: number; sort?: ListingSort },
 ): Promise<ProductPage> {
   const rows = await ctx.db
     .select({ ...cardColumns, total: sql<number>`count(*) over ()`.mapWith(Number) })
     .from(products)
     .innerJoin(categories, eq(products.categoryId, categories.id))
     .where(and(shownInListings, categoryId === undefined ? undefined : eq(products.categoryId, categoryId)))
-    .orderBy(asc(products.position), asc(products.id))
+    .orderBy(...LISTING_ORDER[sort], asc(products.position), asc(products.id))
     .limit(perPage)
     .offset((page - 1) * perPage);
   const total = rows[0]?.total ?? (page > 1 ? await countProducts(ctx, categoryId) : 0);
