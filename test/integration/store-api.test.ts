@@ -171,6 +171,20 @@ forEachDatabase('store API', (kind) => {
     assert.equal(await price(), was + 100);
     assert.equal(await listed(), was + 100);
     await shop.database.db.update(products).set({ priceCents: was }).where(eq(products.slug, 'glass-lip-gloss'));
+
+    // Stock is told as the product page tells it, which is what moves the catalogue version.
+    const stockOf = async () => {
+      const { availability, stockLeft } = (await call('GET', '/products/glass-lip-gloss')).json();
+      return { availability, stockLeft };
+    };
+    const setStock = (stock: number) => shop.database.db.update(products).set({ stock }).where(eq(products.slug, 'glass-lip-gloss'));
+    await setStock(40);
+    assert.deepEqual(await stockOf(), { availability: 'in_stock', stockLeft: undefined });
+    await setStock(5);
+    assert.deepEqual(await stockOf(), { availability: 'low_stock', stockLeft: 5 });
+    await setStock(0);
+    assert.deepEqual(await stockOf(), { availability: 'out_of_stock', stockLeft: undefined });
+    await setStock(100);
   });
 
   test('bad catalogue input is a 400 naming each field; what is not there is a 404', async () => {

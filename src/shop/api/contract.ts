@@ -4,6 +4,7 @@ import { Slug } from '../cart/routes.ts';
 import { MAX_LINE_QUANTITY } from '../cart/service.ts';
 import { Page, PRODUCTS_PER_PAGE, SearchWords } from '../catalog/routes.ts';
 import { LISTING_SORTS, SEARCH_SORTS } from '../catalog/service.ts';
+import { LOW_STOCK } from '../catalog/views.ts';
 import { CheckoutDetails } from '../checkout/service.ts';
 import { ORDER_EVENT_KINDS, ORDER_STATUSES } from '../orders/schema.ts';
 
@@ -94,13 +95,21 @@ export const ErrorBody = z
 
 const CategoryRef = z.object({ slug: z.string(), name: z.string() });
 
+// What the product pages say about stock, and no more: a sale that leaves a product "in stock" does not change the
+// catalogue's version, so an exact count here could be stale; the cart, read live, has the exact stock.
+const AVAILABILITY = ['in_stock', 'low_stock', 'out_of_stock'] as const;
+const availability = {
+  availability: z.enum(AVAILABILITY).describe(`low_stock: fewer than ${LOW_STOCK} left`),
+  stockLeft: z.number().int().min(1).max(LOW_STOCK - 1).optional().describe('How many are left, when low_stock'),
+};
+
 export const ProductCard = z.object({
   slug: z.string(),
   name: z.string(),
   brand: z.string(),
   summary: z.string(),
   priceCents: cents('Price of one'),
-  stock: z.number().int().min(0).describe('Units in stock now'),
+  ...availability,
   category: CategoryRef,
   image: z.string().describe('Path of the product picture (SVG)'),
   variant: z.string().optional().describe('The shade or size, “Shade: 02 Rose”, for a product with variants'),
@@ -110,7 +119,7 @@ export const ProductCard = z.object({
 export const ProductDetail = ProductCard.extend({
   description: z.string(),
   variants: z
-    .array(z.object({ slug: z.string(), variant: z.string().optional(), priceCents: cents('Price of one'), stock: z.number().int().min(0) }))
+    .array(z.object({ slug: z.string(), variant: z.string().optional(), priceCents: cents('Price of one'), ...availability }))
     .describe('Every variant of its group on sale, itself included, in the shop’s order; empty when it has none'),
 });
 

@@ -9,6 +9,7 @@ import { profile, register, SESSION_COOKIE, signIn, signOut, updateName } from '
 import { CART_COOKIE, problemError, rememberCart } from '../cart/routes.ts';
 import { addItem, mergeVisitorCart, removeItem, setQuantity, viewCart, type CartResult, type CartView } from '../cart/service.ts';
 import { createCatalogCache, type CatalogCache } from '../catalog/cache.ts';
+import { LOW_STOCK } from '../catalog/views.ts';
 import {
   findCategory,
   findProduct,
@@ -47,6 +48,7 @@ import {
   SearchQuery,
   Session,
   SlugParams,
+  type ProductCard,
 } from './contract.ts';
 import { openApiDocument } from './openapi.ts';
 import { route, type StoreRoute } from './route.ts';
@@ -73,12 +75,17 @@ function card(p: CardFields): z.input<typeof ProductPage>['products'][number] {
     brand: p.brand,
     summary: p.summary,
     priceCents: p.priceCents,
-    stock: p.stock,
+    ...availabilityOf(p.stock),
     category: { slug: p.categorySlug, name: p.categoryName },
     image: image(p.slug),
     ...optional('variant', variantLabel(p)),
     variantCount: p.variantCount,
   };
+}
+
+function availabilityOf(stock: number): Pick<z.input<typeof ProductCard>, 'availability' | 'stockLeft'> {
+  if (stock === 0) return { availability: 'out_of_stock' };
+  return stock < LOW_STOCK ? { availability: 'low_stock', stockLeft: stock } : { availability: 'in_stock' };
 }
 
 /** `{ [key]: value }`, or nothing when there is no value: JSON answers leave absent fields out rather than null. */
@@ -284,7 +291,7 @@ export function storeRoutes(platform: Platform): StoreRoute[] {
           return {
             ...card({ ...product, variantCount: variants.length }),
             description: product.description,
-            variants: variants.map((v) => ({ slug: v.slug, ...optional('variant', variantLabel(v)), priceCents: v.priceCents, stock: v.stock })),
+            variants: variants.map((v) => ({ slug: v.slug, ...optional('variant', variantLabel(v)), priceCents: v.priceCents, ...availabilityOf(v.stock) })),
           };
         }, `There is no product “${params.slug}”.`),
     }),
