@@ -22,7 +22,22 @@ import {
   verifyEmail,
   type AccountContext,
 } from './service.ts';
-import { accountPage, checkInboxPage, loginPage, messagePage, registerPage, resetPage, resetRequestPage } from './views.ts';
+import { ShippingAddress } from '../orders/address.ts';
+import { shippingCountries } from '../checkout/service.ts';
+import { addAddress, deleteAddress, findAddress, listAddresses, makeDefaultAddress, updateAddress, type AddressProblem } from './addresses.ts';
+import {
+  accountPage,
+  ADDRESS_NOTICES,
+  addressBookPage,
+  addressFormPage,
+  checkInboxPage,
+  loginPage,
+  messagePage,
+  registerPage,
+  resetPage,
+  resetRequestPage,
+  type AddressNotice,
+} from './views.ts';
 
 
 const name = z.string().trim().min(1, 'Enter your name').max(100, 'Use at most 100 characters');
@@ -42,6 +57,12 @@ const ResetForm = z
   .refine((f) => f.password === f.confirm, { path: ['confirm'], message: 'The passwords do not match' });
 export const ProfileForm = z.object({ name });
 const TokenParams = z.object({ token: z.string().regex(TOKEN_PATTERN) });
+const IdParams = z.object({ id: z.uuid() });
+const ADDRESS_FIELDS = ['recipientName', 'line1', 'line2', 'city', 'region', 'postcode', 'country', 'phone'] as const;
+const AddressNoticeQuery = z.object({ done: z.enum(Object.keys(ADDRESS_NOTICES) as [AddressNotice, ...AddressNotice[]]) });
+/** A saved or parsed address as the form's values. */
+const addressValues = (address: ShippingAddress): Record<string, string> =>
+  Object.fromEntries(ADDRESS_FIELDS.flatMap((k) => (address[k] === undefined ? [] : [[k, address[k]]])));
 
 
 export function accountRoutes(app: FastifyInstance, { database, clock, layout, config, masterKey, jobs, sealer }: Platform) {
@@ -146,4 +167,67 @@ export function accountRoutes(app: FastifyInstance, { database, clock, layout, c
     await updateName(ctx, me.id, form.data.name);
     return reply.redirect('/account?saved=1', 303);
   });
+
+  // ── the address book ──
+
+  const countries = async () => (await shippingCountries(ctx)).map((c) => c.country);
+  const addressForm = async (reply: FastifyReply, s: Parameters<typeof addressFormPage>[2], status = 200) =>
+    page(reply, s?.id ? 'Edit the address' : 'Add an address', addressFormPage(csrfField(reply), await countries(), s), status);
+  // A refused country stands beside its field; a full book is said above the form; both keep what was typed.
+  const refused = (reply: FastifyReply, problem: AddressProblem, address: ShippingAddress, id?: string) =>
+    problem.code === 'unknown_address'
+      ? reply.callNotFound()
+      : addressForm(reply, { id, values: addressValues(address), ...(problem.field ? { errors: { [problem.field]: problem.message } } : { message: problem.message }) }, problem.code === 'limit' ? 409 : 400);
+  const done = (reply: FastifyReply, notice: AddressNotice) => reply.redirect(`/account/addresses?done=${notice}`, 303);
+
+  app.get('/account/addresses', async (request, reply) => {
+    const customerId = await customerOf(request);
+    if (!customerId) return reply.redirect('/account/login', 303);
+    const notice = AddressNoticeQuery.safeParse(request.query);
+    return page(reply, 'Your addresses', addressBookPage(csrfField(reply), await listAddresses(ctx, customerId), notice.success ? notice.data.done : undefined));
+  });
+
+  app.get('/account/addresses/new', async (request, reply) => {
+    if (!(await customerOf(request))) return reply.redirect('/account/login', 303);
+    return addressForm(reply, {});
+  });
+
+  app.post('/account/addresses', async (request, reply) => {
+    const customerId = await customerOf(request);
+    if (!customerId) return reply.redirect('/account/login', 303);
+    const form = parseForm(ShippingAddress, request.body, ADDRESS_FIELDS);
+    if (!form.ok) return addressForm(reply, { values: form.values, errors: form.errors }, 400);
+    const result = await addAddress(ctx, customerId, form.data);
+    return result.ok ? done(reply, 'added') : refused(reply, result.problem, form.data);
+  });
+
+  app.get('/account/addresses/:id/edit', async (request, reply) => {
+    const customerId = await customerOf(request);
+    if (!customerId) return reply.redirect('/account/login', 303);
+    const params = IdParams.safeParse(request.params);
+    const found = params.success ? await findAddress(ctx, customerId, params.data.id) : undefined;
+    if (!found) return reply.callNotFound();
+    return addressForm(reply, { id: found.id, values: addressValues(found.address) });
+  });
+
+  app.post('/account/addresses/:id', async (request, reply) => {
+    const customerId = await customerOf(request);
+    if (!customerId) return reply.redirect('/account/login', 303);
+    const params = IdParams.safeParse(request.params);
+    if (!params.success) return reply.callNotFound();
+    const form = parseForm(ShippingAddress, request.body, ADDRESS_FIELDS);
+    if (!form.ok) return addressForm(reply, { id: params.data.id, values: form.values, errors: form.errors }, 400);
+    const result = await updateAddress(ctx, customerId, params.data.id, form.data);
+    return result.ok ? done(reply, 'saved') : refused(reply, result.problem, form.data, params.data.id);
+  });
+
+  const addressAction = (change: typeof deleteAddress, notice: AddressNotice) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const customerId = await customerOf(request);
+    if (!customerId) return reply.redirect('/account/login', 303);
+    const params = IdParams.safeParse(request.params);
+    const result = params.success ? await change(ctx, customerId, params.data.id) : undefined;
+    return result?.ok ? done(reply, notice) : reply.callNotFound();
+  };
+  app.post('/account/addresses/:id/default', addressAction(makeDefaultAddress, 'default'));
+  app.post('/account/addresses/:id/delete', addressAction(deleteAddress, 'deleted'));
 }

@@ -1,6 +1,9 @@
 import type { FieldErrors } from '../../platform/http/errors.ts';
 import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
+import { addressLines } from '../orders/address.ts';
+import { addressFields } from '../orders/views.ts';
+import { MAX_ADDRESSES, type SavedAddress } from './addresses.ts';
 
 type FormState = { values?: Record<string, string>; errors?: FieldErrors; message?: string };
 
@@ -46,6 +49,7 @@ export function loginPage(csrf: Html, s: FormState = {}): Html {
     <button type="submit">Sign in</button>
   </form>
   <p><a href="/account/reset">Forgot your password?</a> · <a href="/account/register">Create an account</a></p>
+  <p>Bought without an account? <a href="/orders/lookup">Find an order</a>.</p>
 </section>`;
 }
 
@@ -83,6 +87,7 @@ export function accountPage(csrf: Html, p: { name: string; email: string }, s: F
   <h1>Your account</h1>
   ${s.saved ? html`<p class="notice" role="status">Your details were saved.</p>` : ''}
   <dl><dt>E-mail</dt><dd>${p.email}</dd></dl>
+  <p><a href="/account/orders">Your orders</a> · <a href="/account/addresses">Your addresses</a></p>
   <h2>Your details</h2>
   <form class="stacked" method="post" action="/account/profile" novalidate>
     ${csrf}
@@ -90,5 +95,42 @@ export function accountPage(csrf: Html, p: { name: string; email: string }, s: F
     <button type="submit">Save</button>
   </form>
   <form method="post" action="/account/logout">${csrf}<button type="submit">Sign out</button></form>
+</section>`;
+}
+
+export const ADDRESS_NOTICES = { added: 'The address was added.', saved: 'The address was saved.', deleted: 'The address was deleted.', default: 'That address is now your default.' } as const;
+export type AddressNotice = keyof typeof ADDRESS_NOTICES;
+
+export function addressBookPage(csrf: Html, book: readonly SavedAddress[], notice?: AddressNotice): Html {
+  return html`<section class="account">
+  <h1>Your addresses</h1>
+  ${notice ? html`<p class="notice" role="status">${ADDRESS_NOTICES[notice]}</p>` : ''}
+  ${book.length === 0 ? html`<p>Your address book is empty. Addresses you keep here are offered at checkout.</p>` : ''}
+  <ul class="address-book">${book.map(
+    (a) => html`<li>
+    <address>${addressLines(a.address).map((line, i) => html`${i > 0 ? html`<br>` : ''}${line}`)}${a.address.phone ? html`<br>Phone: ${a.address.phone}` : ''}</address>
+    ${a.isDefault ? html`<p><strong>Default address</strong></p>` : html`<form method="post" action="/account/addresses/${a.id}/default">${csrf}<button type="submit" class="secondary">Make default</button></form>`}
+    <p><a href="/account/addresses/${a.id}/edit">Edit<span class="visually-hidden"> the address of ${a.address.recipientName}, ${a.address.line1}</span></a></p>
+    <form method="post" action="/account/addresses/${a.id}/delete">${csrf}<button type="submit" class="secondary">Delete<span class="visually-hidden"> the address of ${a.address.recipientName}, ${a.address.line1}</span></button></form>
+  </li>`,
+  )}</ul>
+  ${book.length < MAX_ADDRESSES
+    ? html`<p><a class="button" href="/account/addresses/new">Add an address</a></p>`
+    : html`<p>Your address book is full (${MAX_ADDRESSES} addresses). Delete one you no longer use to add another.</p>`}
+  <p><a href="/account">Back to your account</a></p>
+</section>`;
+}
+
+/** The add form (no `id`) or the edit form of one address. */
+export function addressFormPage(csrf: Html, countries: readonly string[], s: FormState & { id?: string } = {}): Html {
+  return html`<section class="account">
+  <h1>${s.id ? 'Edit the address' : 'Add an address'}</h1>
+  ${formError(s.message)}
+  <form class="stacked" method="post" action="${s.id ? `/account/addresses/${s.id}` : '/account/addresses'}" novalidate>
+    ${csrf}
+    ${addressFields(countries, s.values ?? {}, s.errors ?? {})}
+    <button type="submit">Save the address</button>
+  </form>
+  <p><a href="/account/addresses">Back to your addresses</a></p>
 </section>`;
 }

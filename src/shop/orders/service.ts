@@ -261,3 +261,11 @@ export async function sendConfirmation(ctx: OrderContext, tx: Tx, order: Order):
     ].join('\n'),
   });
 }
+
+/** The order a browser's session pass opens, if it is the one numbered `number`; anything else reads as no order. */
+export async function findPassOrder(ctx: VaultContext, passToken: string | undefined, number: string): Promise<OrderDetail | undefined> {
+  const orderId = await orderIdForPass(ctx, passToken);
+  if (!orderId) return undefined;
+  const [order] = await ctx.db.select({ id: orders.id }).from(orders).where(and(eq(orders.id, orderId), eq(orders.number, number.toUpperCase())));
+  return order && orderForSubject(ctx, order.id);
+}
