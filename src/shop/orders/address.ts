@@ -14,7 +14,7 @@ const POSTCODES: Record<string, { pattern: RegExp; example: string }> = {
   AU: { pattern: /^\d{4}$/, example: '2000' },
 };
 
-const line = (label: string, max: number) => z.string().trim().min(1, `Enter the ${label}`).max(max, `Use at most ${max} characters`);
+const line = (label: string, max: number) => z.string({ error: `Enter the ${label}` }).trim().min(1, `Enter the ${label}`).max(max, `Use at most ${max} characters`);
 const optional = (max: number) => z.string().trim().max(max, `Use at most ${max} characters`).optional().transform((v) => (v ? v : undefined));
 
 export const ShippingAddress = z
@@ -24,8 +24,8 @@ export const ShippingAddress = z
     line2: optional(120),
     city: line('town or city', 80),
     region: optional(80),
-    postcode: z.string().trim().toUpperCase().min(1, 'Enter the postcode').max(12, 'Use at most 12 characters'),
-    country: z.string().trim().toUpperCase().regex(/^[A-Z]{2}$/, 'Choose a country'),
+    postcode: z.string({ error: 'Enter the postcode' }).trim().toUpperCase().min(1, 'Enter the postcode').max(12, 'Use at most 12 characters'),
+    country: z.string({ error: 'Choose a country' }).trim().toUpperCase().regex(/^[A-Z]{2}$/, 'Choose a country'),
     /** Only for the carrier, should they need to reach the recipient. */
     phone: z
       .string()
