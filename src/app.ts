@@ -7,13 +7,15 @@ import { accountRoutes } from './shop/accounts/routes.ts';
 import { storeApiRoutes } from './shop/api/routes.ts';
 import { cartRoutes } from './shop/cart/routes.ts';
 import { catalogRoutes } from './shop/catalog/routes.ts';
+import { checkoutRoutes } from './shop/checkout/routes.ts';
+import { testPayRoutes } from './shop/payments/testpay/routes.ts';
 import { orderRoutes } from './shop/orders/routes.ts';
 
 // The whole shop: the platform's routes plus every capability's, in one Fastify app.
 
 export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
-  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes];
+  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

@@ -54,6 +54,6 @@ export function cartView(cart: CartView, csrf: () => Html, problem?: LineProblem
     <tbody>${cart.lines.map((line) => lineRow(token, line, problem))}</tbody>
     <tfoot><tr><th scope="row" colspan="3">Subtotal</th><td class="subtotal">${formatPrice(cart.subtotalCents)}</td><td></td></tr></tfoot>
   </table>
-  <p><a href="/">Continue shopping</a></p>
+  <p><a class="button" href="/checkout">Check out</a> <a href="/">Continue shopping</a></p>
 </section>`;
 }
