@@ -15,7 +15,7 @@ import { orderRoutes } from './shop/orders/routes.ts';
 
 export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
-  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes];
+  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {
