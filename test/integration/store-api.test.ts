@@ -12,10 +12,8 @@ import { customers, customerSessions, customerTokens } from '../../src/shop/acco
 import { cartItems, carts } from '../../src/shop/cart/schema.ts';
 import { products } from '../../src/shop/catalog/schema.ts';
 import { searchProducts } from '../../src/shop/catalog/service.ts';
-import { shopContext } from '../../src/shop/context.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
 import { payments, testpayCharges } from '../../src/shop/payments/schema.ts';
-import { cardSchema } from '../../src/shop/payments/testpay/service.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { csrfFor, linkFrom, startTestShop, type TestShop } from '../support/shop.ts';
 
@@ -29,7 +27,13 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 type Json = Record<string, unknown>;
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { operationId: string; responses: Record<string, { content?: Record<string, { schema: Json }>; $ref?: string }> }>>;
+  paths: Record<string, Record<string, {
+    operationId: string;
+    security: Record<string, string[]>[];
+    parameters: { schema: Json }[];
+    requestBody?: { content: Record<string, { schema: Json }> };
+    responses: Record<string, { content?: Record<string, { schema: Json }>; $ref?: string }>;
+  }>>;
   components: { schemas: { Error: Json }; responses: Record<string, Json>; securitySchemes: Record<string, Json> };
 };
 
@@ -423,7 +427,12 @@ forEachDatabase('store API', (kind) => {
 
   const address = { recipientName: 'Ada Lovelace', line1: '1 Market St', city: 'San Francisco', region: 'CA', postcode: '94105', country: 'US', phone: '+1 555 0100' };
   const details = { email: 'ada@example.com', address, shippingOption: 'standard' };
-  const cardToken = (number: string) => shopContext(shop.runtime).payments.tokenize(cardSchema(shop.clock.now()).parse({ number, expMonth: '12', expYear: '2030', cvc: '123' })).token;
+  /** A card tokenized as an API client does it: at TestPay's own JSON endpoint, never through the shop. */
+  async function cardToken(number: string): Promise<string> {
+    const response = await shop.app.inject({ method: 'POST', url: '/testpay/tokens', remoteAddress: clientAddress(), payload: { number, expMonth: 12, expYear: 2030, cvc: '123' } });
+    assert.equal(response.statusCode, 201, response.body);
+    return response.json().id;
+  }
   const GOOD_CARD = '4242 4242 4242 4242';
   const DECLINED_CARD = '4000 0000 0000 0002';
 
@@ -453,7 +462,7 @@ forEachDatabase('store API', (kind) => {
   test('checkout turns a visitor’s cart into a paid order; the same Idempotency-Key again is the same order and one charge', async () => {
     const cart = await visitorCart({ 'glass-lip-gloss': 2, 'tinted-lip-balm': 1 });
     const headers = { ...cart, 'idempotency-key': randomUUID() };
-    const body = { ...details, cardToken: cardToken(GOOD_CARD), expectedSubtotalCents: 2 * 1900 + 1400 };
+    const body = { ...details, cardToken: await cardToken(GOOD_CARD), expectedSubtotalCents: 2 * 1900 + 1400 };
     const placed = await call('POST', '/checkout', { body, headers });
     assert.equal(placed.statusCode, 201, placed.body);
     assert.equal(placed.headers['cache-control'], 'no-store');
@@ -477,7 +486,7 @@ forEachDatabase('store API', (kind) => {
 
     const racing = await visitorCart({ 'glass-lip-gloss': 1 });
     const raceHeaders = { ...racing, 'idempotency-key': randomUUID() };
-    const raceBody = { ...details, cardToken: cardToken(GOOD_CARD) };
+    const raceBody = { ...details, cardToken: await cardToken(GOOD_CARD) };
     const both = await Promise.all([call('POST', '/checkout', { body: raceBody, headers: raceHeaders }), call('POST', '/checkout', { body: raceBody, headers: raceHeaders })]);
     assert.deepEqual(both.map((r) => r.statusCode).sort(), [200, 201], both.map((r) => r.body).join('\n'));
     assert.equal(both[0]!.json().number, both[1]!.json().number, 'a double submit is one order');
@@ -486,7 +495,7 @@ forEachDatabase('store API', (kind) => {
 
   test('a declined card is a clear 402; the order waits, and the same key with another card pays it', async () => {
     const headers = { ...(await visitorCart({ 'glass-lip-gloss': 1 })), 'idempotency-key': randomUUID() };
-    const declined = await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(DECLINED_CARD) }, headers });
+    const declined = await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(DECLINED_CARD) }, headers });
     const error = assertError(declined, 402, 'payment_declined');
     assert.match(error.message, /declined/);
     const number = /Order (P\d+)/.exec(error.message)?.[1];
@@ -495,7 +504,7 @@ forEachDatabase('store API', (kind) => {
     assert.equal(waiting!.status, 'placed');
     assert.equal((await chargesFor(number)).filter((c) => c.outcome === 'succeeded').length, 0);
 
-    const paid = await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD) }, headers });
+    const paid = await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD) }, headers });
     assert.equal(paid.statusCode, 200, paid.body);
     assert.deepEqual([paid.json().number, paid.json().status], [number, 'paid']);
     assert.deepEqual((await chargesFor(number)).map((c) => c.outcome).sort(), ['declined', 'succeeded']);
@@ -503,13 +512,13 @@ forEachDatabase('store API', (kind) => {
 
   test('another caller using the same Idempotency-Key gets an order of their own, never the first one', async () => {
     const key = randomUUID();
-    const first = await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD) }, headers: { ...(await visitorCart({ 'glass-lip-gloss': 1 })), 'idempotency-key': key } });
+    const first = await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD) }, headers: { ...(await visitorCart({ 'glass-lip-gloss': 1 })), 'idempotency-key': key } });
     const other = { ...details, email: 'bob@example.com', address: { ...address, recipientName: 'Bob' } };
-    const second = await call('POST', '/checkout', { body: { ...other, cardToken: cardToken(GOOD_CARD) }, headers: { ...(await visitorCart({ 'tinted-lip-balm': 1 })), 'idempotency-key': key } });
+    const second = await call('POST', '/checkout', { body: { ...other, cardToken: await cardToken(GOOD_CARD) }, headers: { ...(await visitorCart({ 'tinted-lip-balm': 1 })), 'idempotency-key': key } });
     assert.deepEqual([first.statusCode, second.statusCode], [201, 201]);
     assert.notEqual(first.json().number, second.json().number);
     assert.equal(second.json().email, 'bob@example.com');
-    assertError(await call('POST', '/checkout', { body: { ...other, cardToken: cardToken(GOOD_CARD) }, headers: { 'idempotency-key': key } }), 400, 'empty_cart');
+    assertError(await call('POST', '/checkout', { body: { ...other, cardToken: await cardToken(GOOD_CARD) }, headers: { 'idempotency-key': key } }), 400, 'empty_cart');
   });
 
   test('bad checkout input is a 400 naming each field, and places, takes and charges nothing', async () => {
@@ -525,14 +534,14 @@ forEachDatabase('store API', (kind) => {
     assert.deepEqual(assertError(await call('POST', '/checkout', { body: { ...details, cardToken: 'tok_forged.x' }, headers }), 400, 'invalid_input').fields, {
       cardToken: 'This is not a TestPay card token, or it was altered: tokenize the card again.',
     });
-    assert.ok(assertError(await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD) }, headers: { ...cart, 'idempotency-key': 'short' } }), 400, 'invalid_input').fields!['idempotency-key']);
-    const option = assertError(await call('POST', '/checkout', { body: { ...details, shippingOption: 'teleport', cardToken: cardToken(GOOD_CARD) }, headers }), 400, 'shipping_option');
+    assert.ok(assertError(await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD) }, headers: { ...cart, 'idempotency-key': 'short' } }), 400, 'invalid_input').fields!['idempotency-key']);
+    const option = assertError(await call('POST', '/checkout', { body: { ...details, shippingOption: 'teleport', cardToken: await cardToken(GOOD_CARD) }, headers }), 400, 'shipping_option');
     assert.ok(option.fields!.shippingOption);
-    const country = assertError(await call('POST', '/checkout', { body: { ...details, address: { ...address, country: 'JP', postcode: '100-0001' }, cardToken: cardToken(GOOD_CARD) }, headers }), 400, 'country');
+    const country = assertError(await call('POST', '/checkout', { body: { ...details, address: { ...address, country: 'JP', postcode: '100-0001' }, cardToken: await cardToken(GOOD_CARD) }, headers }), 400, 'country');
     assert.deepEqual(Object.keys(country.fields!), ['address.country']);
-    assertError(await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD), expectedSubtotalCents: 1 }, headers }), 400, 'price_changed');
-    assertError(await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD) }, headers: { 'idempotency-key': randomUUID() } }), 400, 'empty_cart');
-    assertError(await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD) }, headers: { ...headers, ...bearer('x'.repeat(43)) } }), 401, 'unauthorized');
+    assertError(await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD), expectedSubtotalCents: 1 }, headers }), 400, 'price_changed');
+    assertError(await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD) }, headers: { 'idempotency-key': randomUUID() } }), 400, 'empty_cart');
+    assertError(await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD) }, headers: { ...headers, ...bearer('x'.repeat(43)) } }), 401, 'unauthorized');
     assert.equal(await ledger(), before, 'no order, no stock taken, no charge, the cart as it was');
   });
 
@@ -540,7 +549,7 @@ forEachDatabase('store API', (kind) => {
     const ada = await customer('ada.orders@example.com', 'Ada Lovelace');
     const bob = await customer('bob.orders@example.com', 'Bob');
     await call('POST', '/cart/items', { body: { slug: 'glass-lip-gloss', quantity: 1 }, headers: bearer(ada) });
-    const placed = await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD) }, headers: { ...bearer(ada), 'idempotency-key': randomUUID() } });
+    const placed = await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD) }, headers: { ...bearer(ada), 'idempotency-key': randomUUID() } });
     assert.equal(placed.statusCode, 201, placed.body);
     const { number } = placed.json();
 
@@ -558,7 +567,7 @@ forEachDatabase('store API', (kind) => {
     assertError(await call('GET', '/orders/not-a-number', { headers: bearer(ada) }), 404, 'not_found');
     assertError(await call('GET', `/orders/${number}`), 401, 'unauthorized');
     assertError(await call('GET', '/orders'), 401, 'unauthorized');
-    const guest = await call('POST', '/checkout', { body: { ...details, cardToken: cardToken(GOOD_CARD) }, headers: { ...(await visitorCart({ 'tinted-lip-balm': 1 })), 'idempotency-key': randomUUID() } });
+    const guest = await call('POST', '/checkout', { body: { ...details, cardToken: await cardToken(GOOD_CARD) }, headers: { ...(await visitorCart({ 'tinted-lip-balm': 1 })), 'idempotency-key': randomUUID() } });
     assertError(await call('GET', `/orders/${guest.json().number}`, { headers: bearer(ada) }), 404, 'not_found');
   });
 
@@ -586,15 +595,18 @@ forEachDatabase('store API', (kind) => {
     const ids = Object.values(parsed.paths).flatMap((operations) => Object.values(operations).map((o) => o.operationId));
     assert.equal(new Set(ids).size, ids.length, 'operation ids are unique');
     for (const [path, operations] of Object.entries(parsed.paths)) {
-      for (const [method, operation] of Object.entries(operations) as [string, Json & Doc['paths'][string][string]][]) {
+      for (const [method, operation] of Object.entries(operations)) {
         assert.ok(Array.isArray(operation.security), `${method} ${path} says who may call it`);
-        for (const requirement of operation.security as Record<string, unknown>[]) {
+        for (const requirement of operation.security) {
           for (const scheme of Object.keys(requirement)) assert.ok(parsed.components.securitySchemes[scheme], `${scheme} is a declared scheme`);
         }
         for (const [status, answer] of Object.entries(operation.responses)) {
           if (answer.$ref) assert.ok(parsed.components.responses[answer.$ref.replace('#/components/responses/', '')], `${answer.$ref} resolves`);
           else if (answer.content) z.fromJSONSchema(answer.content['application/json']!.schema as never);
           if (/^4/.test(status)) assert.ok(answer.$ref, `${method} ${path} ${status} uses the shared error body`);
+        }
+        for (const schema of [...operation.parameters.map((p) => p.schema), ...(operation.requestBody ? [operation.requestBody.content['application/json']!.schema] : [])]) {
+          z.fromJSONSchema(schema as never);
         }
         if (/^\/api\/store\/(me|sessions\/current)$/.test(path)) assert.deepEqual(operation.security, [{ bearer: [] }, { sessionCookie: [] }]);
       }

@@ -4,12 +4,10 @@ import type { Platform } from '../../platform/http/app.ts';
 import { compressPage, sendCompressed } from '../../platform/http/compression.ts';
 import { httpError } from '../../platform/http/errors.ts';
 import { inTransaction } from '../../platform/db/index.ts';
-import { isErased, type Erased } from '../../privacy/vault/service.ts';
 import { profile, register, SESSION_COOKIE, signIn, signOut, updateName } from '../accounts/service.ts';
 import { CART_COOKIE, problemError, rememberCart } from '../cart/routes.ts';
-import { addItem, mergeVisitorCart, removeItem, setQuantity, viewCart, type CartResult, type CartView } from '../cart/service.ts';
+import { addItem, mergeVisitorCart, removeItem, setQuantity, viewCart, type CartResult } from '../cart/service.ts';
 import { createCatalogCache, type CatalogCache } from '../catalog/cache.ts';
-import { LOW_STOCK } from '../catalog/views.ts';
 import {
   findCategory,
   findProduct,
@@ -17,14 +15,11 @@ import {
   listProducts,
   listVariants,
   searchProducts,
-  variantLabel,
-  type ProductCard as Card,
-  type ProductPage as Listing,
 } from '../catalog/service.ts';
 import { payOrder, placeOrder, shippingChoices, shippingCountries, type CheckoutProblem } from '../checkout/service.ts';
 import { shopContext } from '../context.ts';
 import { countryName } from '../orders/address.ts';
-import { findCustomerOrder, listCustomerOrders, orderForSubject, type OrderDetail } from '../orders/service.ts';
+import { findCustomerOrder, listCustomerOrders, orderForSubject } from '../orders/service.ts';
 import { CART_TOKEN_HEADER, apiCsrf, visitorCartOf, type CartCaller } from './caller.ts';
 import {
   Accepted,
@@ -48,13 +43,14 @@ import {
   SearchQuery,
   Session,
   SlugParams,
-  type ProductCard,
 } from './contract.ts';
 import { openApiDocument } from './openapi.ts';
+import { cartBody, optional, orderBody, productDetail, productPage } from './present.ts';
 import { route, type StoreRoute } from './route.ts';
 
-// The store API: the catalogue, carts and customer accounts as JSON under /api/store, for apps and scripts. It calls
-// the same services as the HTML pages and adds no rules of its own; its OpenAPI document is at /api/openapi.json.
+// The store API: the catalogue, carts, customer accounts, checkout and orders as JSON under /api/store, for apps and
+// scripts. It calls the same services as the HTML pages and adds no rules of its own; its OpenAPI document, made from
+// these declarations, is at /api/openapi.json.
 
 export const STORE_API_PREFIX = '/api/store';
 
@@ -63,106 +59,6 @@ const CATALOG_MAX_AGE_SECONDS = 60;
 
 /** Registration and sign-in are what scripts hammer: the same tighter limit as the HTML forms. */
 const ACCOUNT_RATE_LIMIT = { max: 10, timeWindow: '1 minute' };
-
-const image = (slug: string) => `/images/products/${slug}.svg`;
-
-type CardFields = Pick<Card, 'slug' | 'name' | 'brand' | 'summary' | 'priceCents' | 'stock' | 'optionName' | 'optionValue' | 'categorySlug' | 'categoryName' | 'variantCount'>;
-
-function card(p: CardFields): z.input<typeof ProductPage>['products'][number] {
-  return {
-    slug: p.slug,
-    name: p.name,
-    brand: p.brand,
-    summary: p.summary,
-    priceCents: p.priceCents,
-    ...availabilityOf(p.stock),
-    category: { slug: p.categorySlug, name: p.categoryName },
-    image: image(p.slug),
-    ...optional('variant', variantLabel(p)),
-    variantCount: p.variantCount,
-  };
-}
-
-function availabilityOf(stock: number): Pick<z.input<typeof ProductCard>, 'availability' | 'stockLeft'> {
-  if (stock === 0) return { availability: 'out_of_stock' };
-  return stock < LOW_STOCK ? { availability: 'low_stock', stockLeft: stock } : { availability: 'in_stock' };
-}
-
-/** `{ [key]: value }`, or nothing when there is no value: JSON answers leave absent fields out rather than null. */
-function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
-}
-
-const productPage = (listing: Listing): z.input<typeof ProductPage> => ({
-  products: listing.products.map(card),
-  page: listing.page,
-  perPage: listing.perPage,
-  total: listing.total,
-});
-
-const cartBody = (cart: CartView): z.input<typeof Cart> => ({
-  lines: cart.lines.map((line) => ({
-    slug: line.slug,
-    name: line.name,
-    brand: line.brand,
-    ...optional('variant', line.variant),
-    unitPriceCents: line.unitPriceCents,
-    quantity: line.quantity,
-    lineTotalCents: line.lineTotalCents,
-    stock: line.stock,
-    ...optional('stockWarning', line.stockWarning),
-  })),
-  itemCount: cart.itemCount,
-  subtotalCents: cart.subtotalCents,
-});
-
-const opened = (value: string | Erased | undefined) => (value === undefined || isErased(value) ? undefined : value);
-
-function orderBody({ order, lines, events, contact, card }: OrderDetail): z.input<typeof Order> {
-  const { address } = contact;
-  return {
-    number: order.number,
-    status: order.status,
-    placedAt: order.placedAt.toISOString(),
-    payBy: order.payBy.toISOString(),
-    ...(order.paidAt ? { paidAt: order.paidAt.toISOString() } : {}),
-    ...optional('email', opened(contact.email)),
-    delivery: {
-      option: order.shippingOptionName,
-      ...optional('recipientName', opened(contact.recipientName)),
-      ...(isErased(address)
-        ? {}
-        : {
-            address: {
-              line1: address.line1,
-              ...optional('line2', address.line2),
-              city: address.city,
-              ...optional('region', address.region),
-              postcode: address.postcode,
-              country: address.country,
-            },
-          }),
-      ...optional('phone', opened(contact.phone)),
-      ...optional('carrier', order.carrier ?? undefined),
-      ...optional('trackingNumber', order.trackingNumber ?? undefined),
-    },
-    lines: lines.map((l) => ({
-      slug: l.slug,
-      name: l.name,
-      ...optional('variant', l.variant ?? undefined),
-      unitPriceCents: l.unitPriceCents,
-      quantity: l.quantity,
-      lineTotalCents: l.lineTotalCents,
-    })),
-    subtotalCents: order.subtotalCents,
-    shippingCents: order.shippingCents,
-    taxCents: order.taxCents,
-    totalCents: order.totalCents,
-    currency: order.currency,
-    ...(card ? { card } : {}),
-    events: events.map((e) => ({ kind: e.kind, at: e.at.toISOString() })),
-  };
-}
 
 /** Checkout's refusals, with the form's field names turned into the API body's. */
 function checkoutRefused(problems: CheckoutProblem[]) {
@@ -288,11 +184,7 @@ export function storeRoutes(platform: Platform): StoreRoute[] {
           const product = await findProduct(ctx, params.slug);
           if (!product) return undefined;
           const variants = product.variantGroup === null ? [] : await listVariants(ctx, product.variantGroup);
-          return {
-            ...card({ ...product, variantCount: variants.length }),
-            description: product.description,
-            variants: variants.map((v) => ({ slug: v.slug, ...optional('variant', variantLabel(v)), priceCents: v.priceCents, ...availabilityOf(v.stock) })),
-          };
+          return productDetail(product, variants);
         }, `There is no product “${params.slug}”.`),
     }),
     route(ctx, {
