@@ -75,9 +75,9 @@ async function callerFor<A extends Access>(ctx: Ctx, access: A, request: Fastify
 }
 
 /**
- * Binds a declaration to its handler: credentials first (401 before anything else), then every input through its
- * schema (a path that cannot name anything is a 404, any other bad input a 400 with per-field messages, from the
- * app's error handler), then the handler. Everything but the catalogue is personal or per-caller: no-store.
+ * Binds a declaration to its handler: a path that cannot name anything is a 404 at once; then credentials (401);
+ * then every other input through its schema (a 400 with a message per field, from the app's error handler); then
+ * the handler. Everything but the catalogue is personal or per-caller: no-store.
  */
 export function route<
   P extends z.ZodObject | undefined = undefined,
