@@ -6,6 +6,7 @@ import { startTestShop, type TestShop } from '../support/shop.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { addItem } from '../../src/shop/cart/service.ts';
 import { catalogVersion, products } from '../../src/shop/catalog/schema.ts';
+import { archiveProduct } from '../../src/shop/catalog/service.ts';
 import { expireUnpaidOrder, payOrder, placeOrder, type CheckoutDetails } from '../../src/shop/checkout/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
@@ -80,6 +81,19 @@ forEachDatabase('checkout service', (kind) => {
     assert.ok((await payOrder(ctx(), placed.orderId, card('4242424242424242'))).ok);
   });
 
+  test('two cards paying one order at once: one payment is kept, the other charge is refunded', async () => {
+    const placed = await placeOrder(ctx(), await visitorWith('hyaluronic-water-gel', 1), details, { checkoutKey: randomUUID() });
+    assert.ok(placed.ok);
+    const results = await Promise.all([payOrder(ctx(), placed.orderId, card('4242424242424242')), payOrder(ctx(), placed.orderId, card('5555 5555 5555 4444'))]);
+    assert.ok(results.every((r) => r.ok), 'both buyers see a paid order');
+    const charges = await shop.database.db.select().from(testpayCharges).where(eq(testpayCharges.reference, placed.orderId));
+    const kept = await shop.database.db.select().from(payments).where(eq(payments.orderId, placed.orderId));
+    assert.equal(kept.length, 1);
+    const refunded = charges.filter((c) => c.refundedCents > 0);
+    assert.equal(refunded.length, charges.length - 1, 'every charge but the recorded one is refunded in full');
+    for (const c of refunded) assert.equal(c.refundedCents, c.amountCents);
+  });
+
   test('a changed price refuses the order and writes nothing', async () => {
     const owner = await visitorWith('hyaluronic-water-gel', 1);
     const before = await shop.database.db.select().from(orders);
@@ -99,6 +113,14 @@ forEachDatabase('checkout service', (kind) => {
     const atTen = await version();
     assert.ok((await placeOrder(ctx(), await visitorWith('hyaluronic-water-gel', 1), details, { checkoutKey: randomUUID() })).ok);
     assert.ok((await version()) > atTen, '10 → 9 reads "Only 9 left": cached pages are rebuilt');
+  });
+
+  test('a product withdrawn from sale after it was added refuses the order instead of dropping the line', async () => {
+    const owner = await visitorWith('peptide-eye-cream', 1);
+    await archiveProduct(ctx(), 'peptide-eye-cream');
+    const placed = await placeOrder(ctx(), owner, details, { checkoutKey: randomUUID() });
+    assert.ok(!placed.ok);
+    assert.match(placed.problems.map((p) => p.message).join(' '), /no longer sold/);
   });
 
   test('an unpaid order expires and its stock goes back', async () => {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, eq, gte, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { inTransaction, queryRows, type Tx } from '../../platform/db/index.ts';
 import type { MailContext } from '../../platform/mail/service.ts';
@@ -121,15 +121,19 @@ async function placeFromCart(
           priceCents: products.priceCents,
           weightGrams: products.weightGrams,
           quantity: cartItems.quantity,
+          archivedAt: products.archivedAt,
         })
         .from(cartItems)
         .innerJoin(products, eq(products.id, cartItems.productId))
-        .where(and(eq(cartItems.cartId, cartId), isNull(products.archivedAt)))
+        .where(eq(cartItems.cartId, cartId))
         .orderBy(asc(cartItems.addedAt), asc(products.id))
     : [];
   if (lines.length === 0) throw new CheckoutRefused([{ code: 'empty_cart', message: 'Your cart is empty.' }]);
 
-  const problems: CheckoutProblem[] = [];
+  // The cart page warns about a product withdrawn from sale; checkout refuses it rather than dropping it unseen.
+  const problems: CheckoutProblem[] = lines
+    .filter((l) => l.archivedAt !== null)
+    .map((l) => ({ code: 'stock', message: `${l.name} is no longer sold. Remove it from your cart to go on.` }));
   const subtotalCents = lines.reduce((sum, l) => sum + l.priceCents * l.quantity, 0);
   if (form.expectedSubtotalCents !== undefined && form.expectedSubtotalCents !== subtotalCents) {
     problems.push({ code: 'price_changed', message: 'Prices in your cart changed while you were checking out. Check the new total and place the order again.' });
@@ -140,7 +144,7 @@ async function placeFromCart(
   if (!tax) problems.push({ code: 'country', field: 'country', message: 'We do not deliver to that country yet.' });
 
   // Stock is taken in product id order, so two checkouts sharing products cannot deadlock on each other.
-  for (const line of [...lines].sort((a, b) => a.productId - b.productId)) {
+  for (const line of lines.filter((l) => l.archivedAt === null).sort((a, b) => a.productId - b.productId)) {
     const [taken] = await tx
       .update(products)
       .set({ stock: sql`${products.stock} - ${line.quantity}` })
@@ -226,27 +230,30 @@ export function paymentKey(orderId: string, token: string): string {
 /**
  * Pays a placed order with a provider token. The provider is called outside the transaction, as a real one is
  * over the network; its idempotency key makes a retry (or a double submit) return the same charge, and the order
- * row lock decides which of two concurrent submits records it.
+ * row lock decides which of two concurrent submits records it. A charge that ends up recorded for nothing — the
+ * order was paid meanwhile with another card, or ran out of time while the provider answered — is refunded at once.
  */
 export async function payOrder(ctx: CheckoutContext, orderId: string, token: string): Promise<PayResult> {
   const [order] = await ctx.db.select().from(orders).where(eq(orders.id, orderId));
   if (!order) return { ok: false, code: 'not_payable', message: 'There is no such order.' };
-  if (order.status !== 'placed') return notPayable(order);
+  if (order.status === 'placed' && order.payBy <= ctx.clock.now()) await expireUnpaidOrder(ctx, orderId);
+  if (order.status !== 'placed' || order.payBy <= ctx.clock.now()) return notPayable({ status: order.status === 'placed' ? 'cancelled' : order.status });
   const card = ctx.payments.describeToken(token);
   if (!card) return { ok: false, code: 'declined', message: 'The card details were not recognised. Enter the card again.' };
   const idempotencyKey = paymentKey(orderId, token);
   const charge = await ctx.payments.charge({ amountCents: order.totalCents, currency: order.currency, token, idempotencyKey, reference: orderId });
 
-  return inTransaction(ctx.db, async (tx) => {
+  const { result, unrecorded } = await inTransaction(ctx.db, async (tx) => {
     const [current] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
     const [recorded] = await tx.select({ status: payments.status }).from(payments).where(eq(payments.idempotencyKey, idempotencyKey));
-    if (recorded || current!.status !== 'placed') {
-      if (current!.status === 'paid' || current!.status === 'packed' || current!.status === 'shipped' || current!.status === 'delivered') return { ok: true, alreadyPaid: true } as const;
-      if (recorded?.status === 'declined') return { ok: false, code: 'declined', message: charge.ok ? 'The card was declined.' : charge.message } as const;
-      return notPayable(current!);
+    if (recorded) {
+      // This very charge was recorded by an earlier submit: answer what it did.
+      const answer: PayResult = recorded.status === 'succeeded' ? { ok: true, alreadyPaid: true } : { ok: false, code: 'declined', message: charge.ok ? 'The card was declined.' : charge.message };
+      return { result: answer, unrecorded: false };
     }
-    await disclose(ctx, tx, 'payment', 'order_processing', order.unitId, { orderId, amountCents: order.totalCents, currency: order.currency, cardToken: token });
     const now = ctx.clock.now();
+    if (current!.status !== 'placed' || current!.payBy <= now) return { result: notPayable(current!.status === 'placed' ? { status: 'cancelled' } : current!), unrecorded: charge.ok };
+    await disclose(ctx, tx, 'payment', 'order_processing', order.unitId, { orderId, amountCents: order.totalCents, currency: order.currency, cardToken: token });
     const vault = { ...ctx, db: tx };
     const paymentId = randomUUID();
     const at = (column: string) => ({ table: 'payment', column, rowId: paymentId });
@@ -272,13 +279,19 @@ export async function payOrder(ctx: CheckoutContext, orderId: string, token: str
     });
     if (!charge.ok) {
       await recordEvent(tx, orderId, 'payment_declined', now);
-      return { ok: false, code: 'declined', message: charge.message } as const;
+      return { result: { ok: false, code: 'declined', message: charge.message } as const, unrecorded: false };
     }
     await tx.update(orders).set({ status: 'paid', paidAt: now, lastActivityAt: now }).where(eq(orders.id, orderId));
     await recordEvent(tx, orderId, 'paid', now);
     await sendConfirmation(ctx, tx, { ...current!, status: 'paid', paidAt: now });
-    return { ok: true, alreadyPaid: false } as const;
+    return { result: { ok: true, alreadyPaid: false } as const, unrecorded: false };
   });
+  if (unrecorded && charge.ok) {
+    const refund = await ctx.payments.refund({ chargeId: charge.chargeId, amountCents: order.totalCents, idempotencyKey: `void:${idempotencyKey}` });
+    if (!refund.ok) throw new Error(`payOrder: could not refund the unrecorded charge for order ${order.number}`);
+    await expireUnpaidOrder(ctx, orderId);
+  }
+  return result;
 }
 
 function notPayable(order: Pick<Order, 'status'>): PayResult {

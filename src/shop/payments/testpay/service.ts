@@ -151,9 +151,10 @@ export function testPay(ctx: { db: Executor; clock: Clock; secret: Buffer }): Te
 
     async refund({ chargeId, amountCents, idempotencyKey }): Promise<RefundResult> {
       return inTransaction(ctx.db, async (tx) => {
+        // The charge lock first: two calls with one key then run one after the other, and the second finds the first.
+        const [charge] = await tx.select().from(testpayCharges).where(eq(testpayCharges.id, chargeId)).for('update');
         const [previous] = await tx.select().from(testpayRefunds).where(eq(testpayRefunds.idempotencyKey, idempotencyKey));
         if (previous) return { ok: true, refundId: previous.id };
-        const [charge] = await tx.select().from(testpayCharges).where(eq(testpayCharges.id, chargeId)).for('update');
         if (!charge || charge.outcome !== 'succeeded') return { ok: false, message: 'There is no such payment to refund.' };
         if (amountCents <= 0 || charge.refundedCents + amountCents > charge.amountCents) {
           return { ok: false, message: `At most ${charge.amountCents - charge.refundedCents} cents of this payment can still be refunded.` };
