@@ -4,9 +4,14 @@ import { mailboxRoutes } from './platform/mail/routes.ts';
 import type { Runtime } from './platform/runtime.ts';
 import { staffRoutes } from './privacy/staff/routes.ts';
 import { accountRoutes } from './shop/accounts/routes.ts';
+import { BACK_OFFICE_DESK } from './shop/backoffice/desk.ts';
+import { backOfficeRoutes } from './shop/backoffice/routes.ts';
+import { fulfilmentRoutes } from './shop/fulfilment/routes.ts';
+import { supportRoutes } from './shop/support/routes.ts';
 import { storeApiRoutes } from './shop/api/routes.ts';
 import { cartRoutes } from './shop/cart/routes.ts';
 import { catalogRoutes } from './shop/catalog/routes.ts';
+import { returnRoutes } from './shop/returns/routes.ts';
 import { checkoutRoutes } from './shop/checkout/routes.ts';
 import { testPayRoutes } from './shop/payments/testpay/routes.ts';
 import { orderRoutes } from './shop/orders/routes.ts';
@@ -15,7 +20,7 @@ import { orderRoutes } from './shop/orders/routes.ts';
 
 export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
-  return [...(devMailbox ? [mailboxRoutes] : []), staffRoutes, accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes];
+  return [...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

@@ -10,9 +10,13 @@ export type FormResult<T> = { ok: true; data: T } | { ok: false; errors: FieldEr
 export function parseForm<S extends z.ZodType>(schema: S, body: unknown, keep: readonly string[]): FormResult<z.infer<S>> {
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return { ok: true, data: parsed.data };
+  return { ok: false, errors: fieldErrors(parsed.error), values: keptValues(body, keep) };
+}
+
+/** What was typed in the fields `keep`, for a form sent back (also when the service, not zod, refused it). */
+export function keptValues(body: unknown, keep: readonly string[]): Record<string, string> {
   const raw = (body ?? {}) as Record<string, unknown>;
-  const values = Object.fromEntries(keep.map((k) => [k, typeof raw[k] === 'string' ? raw[k] : '']));
-  return { ok: false, errors: fieldErrors(parsed.error), values };
+  return Object.fromEntries(keep.map((k) => [k, typeof raw[k] === 'string' ? raw[k] : '']));
 }
 
 export type FieldOptions = {

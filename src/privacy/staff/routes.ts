@@ -10,7 +10,9 @@ import type { StaffActor } from '../access.ts';
 import { auditEvents } from '../audit/schema.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import { completeSetup, findSetup, sessionActor, signIn, signOut, staffEmail, type PendingSetup } from './service.ts';
-import { adminHome, loginPage, recoveryCodesPage, setupPage } from './views.ts';
+import { adminHome, loginPage, recoveryCodesPage, setupPage, type DeskLink } from './views.ts';
+
+export type { DeskLink };
 
 export const STAFF_COOKIE = 'pledge_staff';
 
@@ -45,7 +47,8 @@ export async function staffFor(vault: VaultContext, request: FastifyRequest): Pr
   return request.staff;
 }
 
-export function staffRoutes(app: FastifyInstance, { database, clock, layout, config, masterKey }: Platform) {
+/** `desk`: the pages other features offer staff, each linked from the dashboard for the roles it allows. */
+export function staffRoutes(app: FastifyInstance, { database, clock, layout, config, masterKey }: Platform, desk: readonly DeskLink[] = []) {
   const vault: VaultContext = { db: database.db, clock, keys: keyringFrom(masterKey) };
   const secure = config.env === 'production';
   const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, layout.page({ title, body }), status);
@@ -112,6 +115,7 @@ export function staffRoutes(app: FastifyInstance, { database, clock, layout, con
           .orderBy(desc(auditEvents.id))
           .limit(100)
       : undefined;
-    return page(reply, 'Back office', adminHome(csrfField(reply), { email, roles: staff.roles }, audit));
+    const mine = desk.filter((link) => link.allow.some((role) => staff.roles.includes(role)));
+    return page(reply, 'Back office', adminHome(csrfField(reply), { email, roles: staff.roles }, mine, audit));
   });
 }

@@ -5,6 +5,12 @@ import type { Role } from '../access.ts';
 
 export type AuditRow = { id: number; at: Date; staffId: string; staffRoles: string[]; subjectKind: string; fields: string[]; purpose: string };
 
+/**
+ * A back-office page offered by a feature outside the privacy engine (the shop's catalogue, fulfilment, support),
+ * handed to the staff routes by the app, so the dashboard links to it without the engine importing the shop.
+ */
+export type DeskLink = { href: string; label: string; allow: readonly Role[] };
+
 const ROLE_LABELS: Record<Role, string> = { support: 'Support', fulfilment: 'Fulfilment', privacy_officer: 'Privacy officer', admin: 'Administrator' };
 
 export function loginPage(csrf: Html, state: { email?: string; errors?: FieldErrors; failed?: boolean } = {}): Html {
@@ -48,10 +54,11 @@ export function recoveryCodesPage(codes: string[]): Html {
 </section>`;
 }
 
-export function adminHome(csrf: Html, staff: { email: string; roles: readonly Role[] }, audit: AuditRow[] | undefined): Html {
+export function adminHome(csrf: Html, staff: { email: string; roles: readonly Role[] }, desk: readonly DeskLink[], audit: AuditRow[] | undefined): Html {
   return html`<section class="admin">
   <h1>Back office</h1>
   <p>Signed in as <strong>${staff.email}</strong> — ${staff.roles.map((r) => ROLE_LABELS[r]).join(', ') || 'no role'}.</p>
+  ${desk.length === 0 ? '' : html`<nav aria-label="Your work"><ul>${desk.map((link) => html`<li><a href="${link.href}">${link.label}</a></li>`)}</ul></nav>`}
   <form method="post" action="/admin/logout">${csrf}<button type="submit">Sign out</button></form>
   ${audit === undefined
     ? ''
