@@ -65,10 +65,10 @@ export function checkboxField(o: Control & { checked: boolean }): Html {
 /** A required choice of one: radio buttons in a fieldset, none chosen until the user picks. */
 export function radioGroup(o: Control & { value: string | undefined; options: readonly { value: string; label: string }[] }): Html {
   const { attrs, notes } = describedBy(o);
-  return html`<fieldset class="field${o.error ? ' has-error' : ''}"${attrs}>
+  return html`<fieldset class="field${o.error ? ' has-error' : ''}">
   <legend>${o.label}</legend>
   ${notes.hint}
-  ${o.options.map((opt) => html`<label><input type="radio" name="${o.name}" value="${opt.value}"${opt.value === o.value ? html` checked` : ''}> ${opt.label}</label>`)}
+  ${o.options.map((opt) => html`<label><input type="radio" name="${o.name}" value="${opt.value}"${opt.value === o.value ? html` checked` : ''}${attrs}> ${opt.label}</label>`)}
   ${notes.error}
 </fieldset>`;
 }
