@@ -47,6 +47,21 @@ forEachDatabase('vault', (kind) => {
     assert.notDeepEqual(twice, sealed, 'a fresh IV every time');
   });
 
+  test('a key read once in a transaction is reused there, and shredding inside the transaction still erases', async () => {
+    const unit = await createUnit(ctx, 'order');
+    const sealed = await seal(ctx, unit, place('7'), 'Grace Hopper');
+    await inTransaction(database.db, async (tx) => {
+      const inTx = { ...ctx, db: tx };
+      const before = database.queries.count;
+      assert.equal(await open(inTx, unit.id, place('7'), sealed), 'Grace Hopper');
+      assert.equal(await open(inTx, unit.id, place('7'), sealed), 'Grace Hopper');
+      assert.equal(database.queries.count - before, 1, 'one key look-up for two opens');
+      await shred(inTx, [unit.id], 'erasure request');
+      assert.equal(await open(inTx, unit.id, place('7'), sealed), ERASED);
+    });
+    assert.equal(await open(ctx, unit.id, place('7'), sealed), ERASED);
+  });
+
   test('shredding a unit makes every value under it read as erased, and journals the key id', async () => {
     const unit = await createUnit(ctx, 'order');
     const [keyRow] = await ctx.db.select().from(unitKeys).where(eq(unitKeys.unitId, unit.id));

@@ -1,15 +1,16 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
-import type { Executor } from '../../platform/db/index.ts';
+import { PgTransaction } from 'drizzle-orm/pg-core';
+import type { Executor, Tx } from '../../platform/db/index.ts';
 import { deriveKey } from '../../platform/keys.ts';
 import type { RetentionUnitKind } from '../inventory.ts';
 import { erasureJournal, unitKeys } from './schema.ts';
 
 // Envelope encryption (DESIGN.md §3). The master key (KEK) wraps one data key per retention unit; personal values
 // are AES-256-GCM under their unit's data key, bound to their place (table, column, row) as associated data, so a
-// sealed value copied into another row or column does not open. Data keys are never cached: once a unit is
-// shredded, no instance can read its values again.
+// sealed value copied into another row or column does not open. Data keys are never cached beyond the transaction
+// that read them: once a unit is shredded, no instance can read its values again.
 
 export type Keyring = { kek: Buffer; kekId: string; indexKey: Buffer };
 
@@ -70,16 +71,36 @@ export async function createUnit(ctx: VaultContext, kind: RetentionUnitKind, id:
     kekId: ctx.keys.kekId,
     createdAt: ctx.clock.now(),
   });
+  transactionKeys(ctx.db)?.set(id, dataKey);
   return { kind, id };
 }
 
+// One action (placing an order, sending its mail) seals and opens the same unit several times in one transaction;
+// the key is read once per transaction. Any shredding anywhere in this process starts every cache afresh.
+const keysOfTransaction = new WeakMap<Tx, { generation: number; keys: Map<string, Buffer> }>();
+let shredGeneration = 0;
+
+function transactionKeys(db: Executor): Map<string, Buffer> | undefined {
+  if (!(db instanceof PgTransaction)) return undefined;
+  let cache = keysOfTransaction.get(db);
+  if (!cache || cache.generation !== shredGeneration) {
+    cache = { generation: shredGeneration, keys: new Map() };
+    keysOfTransaction.set(db, cache);
+  }
+  return cache.keys;
+}
+
 async function dataKeyOf(ctx: VaultContext, unitId: string): Promise<Buffer | undefined> {
+  const cached = transactionKeys(ctx.db)?.get(unitId);
+  if (cached) return cached;
   const [row] = await ctx.db.select().from(unitKeys).where(eq(unitKeys.unitId, unitId));
   if (!row) return undefined;
   if (row.kekId !== ctx.keys.kekId) {
     throw new Error(`unit ${unitId} is wrapped by master key ${row.kekId}, not the configured one (${ctx.keys.kekId}); run \`pledge keys rotate\``);
   }
-  return gcmOpen(ctx.keys.kek, row.wrappedKey, wrapAad(row.unitId, row.keyId));
+  const key = gcmOpen(ctx.keys.kek, row.wrappedKey, wrapAad(row.unitId, row.keyId));
+  transactionKeys(ctx.db)?.set(unitId, key);
+  return key;
 }
 
 /** Seals values for one unit (one key look-up for all of them). A shredded or unknown unit cannot take new data. */
@@ -122,6 +143,7 @@ export async function openJson<T>(ctx: VaultContext, unitId: string, place: Fiel
  */
 export async function shred(ctx: VaultContext, unitIds: string[], reason: string): Promise<number> {
   if (unitIds.length === 0) return 0;
+  shredGeneration++;
   const removed = await ctx.db.delete(unitKeys).where(inArray(unitKeys.unitId, unitIds)).returning();
   if (removed.length > 0) {
     const erasedAt = ctx.clock.now();
