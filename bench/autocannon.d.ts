@@ -2,6 +2,8 @@
 declare module 'autocannon' {
   export type Options = {
     url: string;
+    method?: 'GET' | 'POST';
+    body?: string;
     headers?: Record<string, string>;
     connections?: number;
     /** Seconds. */

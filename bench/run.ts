@@ -5,11 +5,20 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { migrateDatabase, openDatabase } from '../src/platform/db/index.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import { deriveKey } from '../src/platform/keys.ts';
+import { products } from '../src/shop/catalog/schema.ts';
+import { testPay } from '../src/shop/payments/testpay/service.ts';
+import { seedDemoCatalog } from '../src/shop/catalog/seed.ts';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
 
 // `npm run bench [-- --duration N] [--connections N] [--only pglite|postgres]`: load-tests a Fastify hello-world,
-// then Pledge's home page, a product page and a search on PGlite and on PostgreSQL, times a PGlite cold start,
-// prints one table and writes it to bench/results/latest.json. Every server is a child process, so that on a small machine
+// then Pledge's home page, a product page, a search, the store API's product list, add-to-cart and whole checkouts
+// (orders per second) on PGlite and on PostgreSQL, times a PGlite cold start, prints one table and writes it to
+// bench/results/latest.json. Every server is a child process, so that on a small machine
 // the server and the load generator each get a core. Targets are printed for information; they never fail a run.
 
 const ROOT = path.dirname(import.meta.dirname);
@@ -21,6 +30,13 @@ const COLD_START_TARGET_MS = 3000;
 const LISTING = '/';
 const PRODUCT = '/products/velvet-matte-lipstick';
 const SEARCH = '/search?q=lipstick';
+const STORE_API_LIST = '/api/store/products';
+const ADD_TO_CART = '/api/store/cart/items';
+/** Bought by every checkout; the bench gives it stock enough for any run. */
+const CHECKOUT_PRODUCT = 'hyaluronic-water-gel';
+const CHECKOUT_TARGET = 300;
+/** The servers' master key, so that this process can make TestPay tokens they accept (see cardToken). */
+const MASTER_KEY = randomBytes(32);
 const USAGE = 'usage: npm run bench -- [--duration SECONDS (1-600, default 10)] [--connections N (1-1000, default 50)] [--only pglite|postgres]';
 
 type Engine = 'pglite' | 'postgres';
@@ -37,6 +53,8 @@ type Row = {
   rssMb: number | null;
   ratioToHello?: number;
   target?: { text: string; met: boolean };
+  /** Whole checkouts per second (two requests each), for the checkout row. */
+  ordersPerSec?: number;
 };
 
 function parseOptions(args: string[]): Options {
@@ -124,6 +142,9 @@ function launchPledge(port: number, dir: string, databaseUrl?: string): Server {
     PLEDGE_LOG_LEVEL: 'warn',
     // production would demand a master key and more; development serves the same pages.
     NODE_ENV: 'development',
+    // Every request comes from this one address: the per-client limit on forms and API writes would stop the run.
+    PLEDGE_FORM_RATE_LIMIT: '100000000',
+    PLEDGE_MASTER_KEY: MASTER_KEY.toString('base64'),
     HOST,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
@@ -194,14 +215,99 @@ async function measure(scenario: string, server: Server, urlPath: string, option
   };
 }
 
+async function measureAddToCart(scenario: string, server: Server, options: Options): Promise<Row> {
+  // No cart token: every request is a new visitor's first add, which creates a cart (201).
+  const body = JSON.stringify({ slug: CHECKOUT_PRODUCT, quantity: 1 });
+  const headers = { 'content-type': 'application/json' };
+  const check = await fetch(server.base + ADD_TO_CART, { method: 'POST', headers, body });
+  await check.arrayBuffer();
+  if (check.status !== 201) throw new Error(`${server.name}: POST ${ADD_TO_CART} answered ${check.status}, not 201`);
+  console.error(`· ${scenario}: ${WARMUP_S} s warm-up, then ${options.duration} s at ${options.connections} connections`);
+  const { connections, duration } = options;
+  const result = await autocannon({ url: server.base + ADD_TO_CART, method: 'POST', headers, body, connections, duration, warmup: { connections, duration: WARMUP_S } });
+  return { scenario, path: `POST ${ADD_TO_CART}`, requestsPerSec: result.requests.mean, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx, rssMb: rssMb(server.process.pid) };
+}
+
+const BUYER = {
+  email: 'buyer@example.com',
+  address: { recipientName: 'Bench Buyer', line1: '1 Example Street', city: 'Springfield', region: 'IL', postcode: '62701', country: 'US', phone: '+1 555 0100' },
+  shippingOption: 'standard',
+};
+
+/**
+ * A card token as TestPay's endpoint would answer it. In production the card is tokenized by the provider's
+ * servers, not the shop's, so the benchmark makes tokens itself and measures only what the shop does.
+ */
+const tokenizer = testPay({ db: undefined as never, clock: systemClock, secret: deriveKey(MASTER_KEY, 'testpay-token-signing') });
+const cardToken = () => tokenizer.tokenize({ number: '4242424242424242', expMonth: 12, expYear: 2040, cvc: '123' }).token;
+
+/** One whole guest checkout through the store API, as a client does it: add to cart, then check out and pay. */
+async function checkoutOnce(base: string): Promise<boolean> {
+  const json = { 'content-type': 'application/json' };
+  const added = await fetch(`${base}${ADD_TO_CART}`, { method: 'POST', headers: json, body: JSON.stringify({ slug: CHECKOUT_PRODUCT, quantity: 1 }) });
+  await added.arrayBuffer();
+  const cartToken = added.headers.get('x-cart-token');
+  if (!cartToken) return false;
+  const order = await fetch(`${base}/api/store/checkout`, {
+    method: 'POST',
+    headers: { ...json, 'x-cart-token': cartToken, 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ ...BUYER, cardToken: cardToken() }),
+  });
+  await order.arrayBuffer();
+  return order.status === 201;
+}
+
+/** Whole checkouts by `connections` buyers in a closed loop: orders per second, and latency per whole checkout. */
+async function measureCheckouts(scenario: string, server: Server, options: Options): Promise<Row> {
+  if (!(await checkoutOnce(server.base))) throw new Error(`${server.name}: a checkout through the store API did not answer 201`);
+  console.error(`· ${scenario}: ${WARMUP_S} s warm-up, then ${options.duration} s at ${options.connections} buyers`);
+  const latencies: number[] = [];
+  let failed = 0;
+  const warmEnd = performance.now() + WARMUP_S * 1000;
+  const end = warmEnd + options.duration * 1000;
+  const buyer = async () => {
+    while (performance.now() < end) {
+      const started = performance.now();
+      const ok = await checkoutOnce(server.base).catch(() => false);
+      if (started < warmEnd) continue;
+      if (ok) latencies.push(performance.now() - started);
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: options.connections }, buyer));
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+  const ordersPerSec = latencies.length / options.duration;
+  return { scenario, path: 'add to cart + POST /api/store/checkout', requestsPerSec: ordersPerSec * 2, ordersPerSec, p50Ms: at(0.5), p99Ms: at(0.99), errors: 0, non2xx: failed, rssMb: rssMb(server.process.pid) };
+}
+
+/**
+ * Migrates and seeds the bench database before the server starts, with stock enough that checkouts never run
+ * out during a run (the demo's realistic stock would sell out in seconds).
+ */
+async function prepareDatabase(dir: string, databaseUrl: string | undefined): Promise<void> {
+  const database = await openDatabase({ databaseUrl, dataDir: path.join(dir, 'data', 'pglite') });
+  try {
+    await migrateDatabase(database);
+    await seedDemoCatalog({ db: database.db, clock: systemClock });
+    await database.db.update(products).set({ stock: 100_000_000 }).where(eq(products.slug, CHECKOUT_PRODUCT));
+  } finally {
+    await database.close();
+  }
+}
+
 async function benchPledge(engine: Engine, dir: string, options: Options, databaseUrl?: string): Promise<Row[]> {
   const label = engine === 'pglite' ? 'PGlite' : 'PostgreSQL';
+  await prepareDatabase(dir, databaseUrl);
   return withServer((port) => launchPledge(port, dir, databaseUrl), '/healthz', async (server) => [
     await measure(`listing · ${label}`, server, LISTING, options),
     // What a browser asks for: the same page, brotli-compressed when it was cached.
     await measure(`listing br · ${label}`, server, LISTING, options, { 'accept-encoding': 'br' }),
     await measure(`product · ${label}`, server, PRODUCT, options),
     await measure(`search · ${label}`, server, SEARCH, options),
+    await measure(`store API list · ${label}`, server, STORE_API_LIST, options),
+    await measureAddToCart(`add-to-cart · ${label}`, server, options),
+    await measureCheckouts(`checkout · ${label}`, server, options),
   ]);
 }
 
@@ -232,6 +338,7 @@ function targetFor(row: Row, options: Options): Row['target'] {
   const ratio = row.ratioToHello ?? 0;
   if (row.scenario === 'listing · PostgreSQL') return { text: '≥ 0.30× hello', met: ratio >= 0.3 };
   if (row.scenario === 'listing · PGlite') return { text: '≥ 0.15× hello', met: ratio >= 0.15 };
+  if (row.scenario === 'checkout · PostgreSQL') return { text: `≥ ${CHECKOUT_TARGET} orders/s`, met: (row.ordersPerSec ?? 0) >= CHECKOUT_TARGET };
   if (row.scenario.startsWith('product')) {
     return { text: `p99 < 10 ms${options.connections === 50 ? '' : ' (set at 50 conn.)'}`, met: row.p99Ms < 10 };
   }
@@ -242,7 +349,7 @@ function table(rows: Row[]): string {
   const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'err+non2xx', '× hello', 'RSS MB', 'target'];
   const cells = rows.map((r) => [
     r.scenario,
-    r.requestsPerSec.toFixed(0),
+    r.ordersPerSec === undefined ? r.requestsPerSec.toFixed(0) : `${r.ordersPerSec.toFixed(0)} orders`,
     String(r.p50Ms),
     String(r.p99Ms),
     String(r.errors + r.non2xx),
