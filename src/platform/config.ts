@@ -28,6 +28,13 @@ const schema = z.object({
     .regex(/^\+?[0-9 ()-]{6,24}$/, 'must be a phone number of digits, spaces, brackets and dashes')
     .default('+1 555 0100'),
   PLEDGE_MAIL_FROM: z.email().optional(),
+  // Lines separated by "|" (one line per element, as on a parcel label).
+  PLEDGE_RETURNS_ADDRESS: z
+    .string()
+    .trim()
+    .max(400)
+    .refine((v) => v.split('|').every((line) => line.trim().length > 0), 'must be address lines separated by "|", none of them empty')
+    .default('Returns department|1 Example Street|Springfield, IL 62701|United States'),
   PLEDGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PLEDGE_FORM_RATE_LIMIT: positiveInt.default(60),
   PLEDGE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
@@ -47,7 +54,7 @@ export type Config = {
   smtpUrl: string | undefined;
   mailDir: string;
   baseUrl: string;
-  shop: { name: string; contactEmail: string; contactPhone: string; mailFrom: string };
+  shop: { name: string; contactEmail: string; contactPhone: string; mailFrom: string; returnsAddress: string[] };
   logLevel: z.infer<typeof schema>['PLEDGE_LOG_LEVEL'];
   formRateLimitPerMinute: number;
   trustProxy: boolean;
@@ -91,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       contactEmail: e.PLEDGE_CONTACT_EMAIL,
       contactPhone: e.PLEDGE_CONTACT_PHONE,
       mailFrom: e.PLEDGE_MAIL_FROM ?? `no-reply@${new URL(baseUrl).hostname === 'localhost' ? 'example.com' : new URL(baseUrl).hostname}`,
+      returnsAddress: e.PLEDGE_RETURNS_ADDRESS.split('|').map((line) => line.trim()),
     },
     logLevel: e.PLEDGE_LOG_LEVEL,
     formRateLimitPerMinute: e.PLEDGE_FORM_RATE_LIMIT,

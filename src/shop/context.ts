@@ -7,7 +7,7 @@ import { testPay, type TestPay } from './payments/testpay/service.ts';
 // The context the shop's services share, built once per running platform: the database, the clock, the vault's
 // keys, the mail outbox and the payment provider.
 
-export type ShopContext = CheckoutContext & { payments: TestPay };
+export type ShopContext = CheckoutContext & { payments: TestPay; returnsAddress: readonly string[] };
 
 const built = new WeakMap<Platform, ShopContext>();
 
@@ -24,6 +24,7 @@ export function shopContext(platform: Platform): ShopContext {
       payments: testPay({ db: database.db, clock, secret: deriveKey(masterKey, 'testpay-token-signing') }),
       baseUrl: config.baseUrl,
       shopName: config.shop.name,
+      returnsAddress: config.shop.returnsAddress,
     };
     built.set(platform, ctx);
   }

@@ -294,7 +294,7 @@ forEachDatabase('returns', (kind) => {
     assert.match(approvals.find((r) => r.statusCode === 409)!.body, /This return is already approved: nothing was changed/);
     const approved = (await mailsTo(shop, order.email)).filter((m) => /is approved/.test(m.subject));
     assert.equal(approved.length, 1);
-    assert.match(approved[0]!.text, /Returns\n {2}Pledge Cosmetics\n {2}1 Example Street/);
+    assert.match(approved[0]!.text, /Pledge Cosmetics\n {2}Returns department\n {2}1 Example Street/, 'the configured returns address');
 
     assert.equal((await postForm(`/admin/returns/${id}/refund`, support)).statusCode, 409, 'no refund before the parcel is back');
     assert.equal((await postForm(`/admin/returns/${id}/receive`, support)).statusCode, 303);

@@ -29,7 +29,9 @@ test('valid settings are taken', () => {
     SMTP_URL: 'smtp://mail:587',
     PLEDGE_BASE_URL: 'https://shop.example.com/',
     PLEDGE_SHOP_NAME: 'Rose & Co',
+    PLEDGE_RETURNS_ADDRESS: 'Returns | 4 Quay Street | Bristol BS1 4DJ',
   });
+  assert.deepEqual(config.shop.returnsAddress, ['Returns', '4 Quay Street', 'Bristol BS1 4DJ']);
   assert.equal(config.port, 8080);
   assert.equal(config.baseUrl, 'https://shop.example.com');
   assert.equal(config.shop.mailFrom, 'no-reply@shop.example.com');
@@ -37,6 +39,7 @@ test('valid settings are taken', () => {
 });
 
 const bad: [Record<string, string>, RegExp][] = [
+  [{ PLEDGE_RETURNS_ADDRESS: 'Returns||Bristol' }, /^PLEDGE_RETURNS_ADDRESS must be address lines separated by "\|", none of them empty/],
   [{ PORT: 'abc' }, /^PORT must be a whole number \(got "abc"\)$/],
   [{ PORT: '70000' }, /^PORT must be at most 65535/],
   [{ PORT: '-1' }, /^PORT must be at least 0/],

@@ -19,7 +19,8 @@ import { returnRequests, type ReturnItem, type ReturnStatus } from './schema.ts'
 // reason is sealed under the order's key and staff open it only through readForPurpose, so every reading is
 // audited. Every move locks the return row first: a double click makes one move, and the second is told so.
 
-export type ReturnsContext = OrderContext & { payments: PaymentProvider };
+/** `returnsAddress`: where parcels go back to, one line per element (PLEDGE_RETURNS_ADDRESS). */
+export type ReturnsContext = OrderContext & { payments: PaymentProvider; returnsAddress: readonly string[] };
 
 export const RETURN_WINDOW_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -349,25 +350,20 @@ async function move(ctx: StaffContext, id: string, step: Move): Promise<void> {
   });
 }
 
-/** Where customers send returns. A placeholder street until the shop's real returns address is configured. */
-function returnsAddress(shopName: string): string[] {
-  return ['Returns', shopName, '1 Example Street', 'Springfield, CA 90000', 'United States'];
-}
-
 export function approveReturn(ctx: StaffContext, id: string): Promise<void> {
   return move(ctx, id, {
     from: 'requested',
     to: 'approved',
     event: 'return_approved',
     stamp: (now, staff) => ({ decidedAt: now, decidedBy: staff.staffId }),
-    mail: ({ shopName }, { request, order, lines }) => ({
+    mail: ({ shopName, returnsAddress }, { request, order, lines }) => ({
       subject: `Your return for order ${order.number} is approved`,
       body: [
         `We have approved your return of these items from order ${order.number}:`,
         itemsText(lines, request.items),
         '',
         'Pack them safely, write the order number on the parcel and send it to:',
-        ...returnsAddress(shopName).map((line) => `  ${line}`),
+        ...[shopName, ...returnsAddress].map((line) => `  ${line}`),
         '',
         `Once the parcel is with us we refund ${formatPrice(request.refundCents)} to the card you paid with.`,
       ].join('\n'),
