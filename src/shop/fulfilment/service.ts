@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { inTransaction, type Tx } from '../../platform/db/index.ts';
 import type { StaffActor } from '../../privacy/access.ts';
 import { disclose } from '../../privacy/disclosure/service.ts';
@@ -7,7 +7,7 @@ import { formatPrice } from '../catalog/service.ts';
 import { releaseStock } from '../checkout/service.ts';
 import type { ShopContext } from '../context.ts';
 import { orderLines, orders, type Order, type OrderStatus } from '../orders/schema.ts';
-import { linesText, lockForMove, orderForStaff, orderLinkFor, OrderStateError, recordEvent, sendOrderMail, type OrderContact } from '../orders/service.ts';
+import { linesText, lockForMove, orderItemCount, orderForStaff, orderLinkFor, OrderStateError, recordEvent, sendOrderMail, type OrderContact } from '../orders/service.ts';
 import { payments } from '../payments/schema.ts';
 import type { Carrier, Parcel } from '../shipping/carrier.ts';
 
@@ -46,7 +46,7 @@ export async function fulfilmentQueue(ctx: Pick<ShopContext, 'db'>): Promise<Que
         shippingOptionName: orders.shippingOptionName,
         carrier: orders.carrier,
         trackingNumber: orders.trackingNumber,
-        itemCount: sql<number>`(select coalesce(sum(${orderLines.quantity}), 0) from ${orderLines} where ${orderLines.orderId} = ${orders.id})`.mapWith(Number),
+        itemCount: orderItemCount,
       })
       .from(orders)
       .where(eq(orders.status, status))

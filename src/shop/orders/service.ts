@@ -162,6 +162,9 @@ export async function findCustomerOrder(ctx: VaultContext, customerId: string, n
   return order && orderForSubject(ctx, order.id);
 }
 
+/** How many items an order holds, as a column of an order query (one statement for a whole list). */
+export const orderItemCount = sql<number>`(select coalesce(sum(${orderLines.quantity}), 0) from ${orderLines} where ${orderLines.orderId} = ${orders.id})`.mapWith(Number);
+
 export type OrderSummary = Pick<Order, 'id' | 'number' | 'status' | 'placedAt' | 'totalCents' | 'currency' | 'trackingNumber'> & { itemCount: number };
 
 export async function listCustomerOrders(ctx: { db: Executor }, customerId: string): Promise<OrderSummary[]> {
@@ -174,7 +177,7 @@ export async function listCustomerOrders(ctx: { db: Executor }, customerId: stri
       totalCents: orders.totalCents,
       currency: orders.currency,
       trackingNumber: orders.trackingNumber,
-      itemCount: sql<number>`(select coalesce(sum(${orderLines.quantity}), 0) from ${orderLines} where ${orderLines.orderId} = ${orders.id})`.mapWith(Number),
+      itemCount: orderItemCount,
     })
     .from(orders)
     .where(eq(orders.customerId, customerId))
