@@ -11,3 +11,4 @@ export * from './shop/cart/schema.ts';
 export * from './shop/orders/schema.ts';
 export * from './shop/payments/schema.ts';
 export * from './shop/returns/schema.ts';
+export * from './shop/tickets/schema.ts';
