@@ -12,3 +12,4 @@ export * from './shop/orders/schema.ts';
 export * from './shop/payments/schema.ts';
 export * from './shop/returns/schema.ts';
 export * from './shop/tickets/schema.ts';
+export * from './privacy/requests/schema.ts';

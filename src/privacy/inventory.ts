@@ -38,6 +38,7 @@ export const RETENTION_UNITS = {
   analytics_day: 'One day of non-identifying browsing statistics',
   staff: 'A staff account',
   outbox_message: 'An e-mail waiting to be sent, kept under its subject’s key',
+  export_file: 'A prepared copy of someone’s data, kept until downloaded or expired',
 } as const;
 export type RetentionUnitKind = keyof typeof RETENTION_UNITS;
 
