@@ -13,3 +13,5 @@ export * from './shop/payments/schema.ts';
 export * from './shop/returns/schema.ts';
 export * from './shop/tickets/schema.ts';
 export * from './privacy/requests/schema.ts';
+export * from './privacy/consent/schema.ts';
+export * from './shop/analytics/schema.ts';

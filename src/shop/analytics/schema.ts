@@ -1,0 +1,42 @@
+import { bigint, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bytea } from '../../platform/db/types.ts';
+import { classify, NOT_PERSONAL } from '../../privacy/inventory.ts';
+
+// Browsing analytics without identifying anyone (seed 003 §2). A visitor is a keyed hash of the site, their
+// address and browser under the day's random salt; the salt row is deleted when its day ends, after which nobody,
+// the shop included, can tell whether two days' views came from the same person. Neither address nor browser is
+// stored.
+
+export const analyticsSalts = classify(
+  pgTable('analytics_salt', {
+    day: text('day').primaryKey(),
+    salt: bytea('salt').notNull(),
+  }),
+  { day: NOT_PERSONAL, salt: { personal: false, why: 'a random key, destroyed at the end of its day' } },
+);
+
+export const pageViews = classify(
+  pgTable('page_view', {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The hour of the view, never the instant. */
+    hour: timestamp('hour', { withTimezone: true }).notNull(),
+    visitorKey: bytea('visitor_key').notNull(),
+    /** `page`, `product`, `cart_add` or `order`: the steps of the funnel. */
+    kind: text('kind').notNull(),
+    /** The route's pattern (`/products/:slug`), never the address with its query. */
+    path: text('path').notNull(),
+    productId: integer('product_id'),
+    referrerHost: text('referrer_host'),
+    deviceClass: text('device_class').notNull(),
+  }, (t) => [index('page_view_hour_idx').on(t.hour), index('page_view_product_idx').on(t.productId, t.visitorKey)]),
+  {
+    id: NOT_PERSONAL,
+    hour: NOT_PERSONAL,
+    visitorKey: { personal: true, category: 'browsing_data', unit: 'analytics_day', protection: 'hashed' },
+    kind: NOT_PERSONAL,
+    path: NOT_PERSONAL,
+    productId: NOT_PERSONAL,
+    referrerHost: NOT_PERSONAL,
+    deviceClass: NOT_PERSONAL,
+  },
+);
