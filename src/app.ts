@@ -15,12 +15,13 @@ import { returnRoutes } from './shop/returns/routes.ts';
 import { checkoutRoutes } from './shop/checkout/routes.ts';
 import { testPayRoutes } from './shop/payments/testpay/routes.ts';
 import { orderRoutes } from './shop/orders/routes.ts';
+import { ticketRoutes } from './shop/tickets/routes.ts';
 
 // The whole shop: the platform's routes plus every capability's, in one Fastify app.
 
 export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
-  return [...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes];
+  return [...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, ticketRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {
