@@ -6,6 +6,8 @@ import { vaultMailSealer } from './privacy/vault/mail.ts';
 import { keyringFrom } from './privacy/vault/service.ts';
 import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
 import { shopContext } from './shop/context.ts';
+import { EXPIRE_EXPORT_JOB, expireCopies, prepareExport, PREPARE_EXPORT_JOB, privacyCenterContext } from './shop/privacy-center/service.ts';
+import { registerShopUnits } from './shop/privacy-center/units.ts';
 
 // The platform runtime with the privacy engine plugged in (outbox messages sealed by the vault, an inventory that
 // must be consistent before anything starts) and the shop's background jobs defined.
@@ -24,5 +26,8 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
       await expireUnpaidOrder(shopContext(runtime), orderId);
     },
   });
+  registerShopUnits();
+  runtime.jobs.define<{ exportId: string }>({ name: PREPARE_EXPORT_JOB, handler: async ({ exportId }) => void (await prepareExport(privacyCenterContext(runtime), exportId)) });
+  runtime.jobs.define<{ exportId: string }>({ name: EXPIRE_EXPORT_JOB, handler: async ({ exportId }) => void (await expireCopies(privacyCenterContext(runtime), [exportId])) });
   return runtime;
 }

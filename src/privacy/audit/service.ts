@@ -4,6 +4,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Db, type Executor, type Tx } from '../../platform/db/index.ts';
 import { assertMayReadField, type Actor, type Field, type StaffActor } from '../access.ts';
 import type { Purpose, RetentionUnitKind } from '../inventory.ts';
+import { assertNotRestricted } from '../units.ts';
 import { auditEvents, auditHead } from './schema.ts';
 
 // Appending to the audit chain. Each event's hash covers its content and the previous event's hash, and ids run
@@ -83,8 +84,9 @@ export async function recordRead(ctx: { clock: Clock }, tx: Tx, read: ReadRecord
 export type ReadContext = { clock: Clock; actor: Actor; requestId?: string | undefined };
 
 /**
- * The one way to read personal data for a purpose: every field is checked against the actor's access, `read`
- * runs, and a staff reader leaves an audit event, all in `tx`.
+ * The one way to read personal data for a purpose: every field is checked against the actor's access (a unit
+ * restricted after its subject's erasure only for the legal obligation), `read` runs, and a staff reader leaves
+ * an audit event, all in `tx`.
  */
 export async function readForPurpose<T>(
   ctx: ReadContext,
@@ -94,6 +96,7 @@ export async function readForPurpose<T>(
 ): Promise<T> {
   if (request.fields.length === 0) throw new Error('readForPurpose: name the fields to be read');
   for (const field of request.fields) assertMayReadField(ctx.actor, field, request.purpose);
+  await assertNotRestricted(tx, request.subject.unitId, request.purpose);
   const result = await read();
   if (ctx.actor.kind === 'staff') {
     await recordRead(ctx, tx, { actor: ctx.actor, subject: request.subject, fields: request.fields, purpose: request.purpose, requestId: ctx.requestId });

@@ -8,17 +8,17 @@ import { createUnit, isErased, openJson, sealJson, shred, type Keyring, type Uni
 // subject, so erasing the subject reaches the queued message too; otherwise under a key of the message's own,
 // shredded as soon as it has been delivered.
 
-const place = (outboxId: string) => ({ table: 'outbox', column: 'envelope', rowId: outboxId });
+export const outboxPlace = (outboxId: string) => ({ table: 'outbox', column: 'envelope', rowId: outboxId });
 
 export function vaultMailSealer(keys: Keyring, clock: Clock): MailSealer {
   return {
     async seal(tx, outboxId, message, subjectUnitId) {
       const ctx = { db: tx, clock, keys };
       const unit: UnitRef = subjectUnitId ? { kind: 'account', id: subjectUnitId } : await createUnit(ctx, 'outbox_message');
-      return { unitId: unit.id, envelope: await sealJson(ctx, unit, place(outboxId), message) };
+      return { unitId: unit.id, envelope: await sealJson(ctx, unit, outboxPlace(outboxId), message) };
     },
     async open(db, outboxId, unitId, envelope) {
-      const message = await openJson<{ to: string; subject: string; text: string; html?: string }>({ db, clock, keys }, unitId, place(outboxId), envelope);
+      const message = await openJson<{ to: string; subject: string; text: string; html?: string }>({ db, clock, keys }, unitId, outboxPlace(outboxId), envelope);
       return isErased(message) ? undefined : message;
     },
     async release(db, unitId) {

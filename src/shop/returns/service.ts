@@ -50,7 +50,7 @@ export class ReturnStateError extends Error {
   }
 }
 
-const reasonPlace = (returnId: string): FieldPlace => ({ table: 'return_request', column: 'reason', rowId: returnId });
+export const reasonPlace = (returnId: string): FieldPlace => ({ table: 'return_request', column: 'reason', rowId: returnId });
 
 const dateOnly = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' });
 const day = (at: Date) => dateOnly.format(at);

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, isNull, ne, or, type SQL } from 'drizzle-orm';
+import type { Executor, Tx } from '../../platform/db/index.ts';
+import { listReadsOf } from '../audit/service.ts';
+import { listDisclosuresOf } from '../disclosure/service.ts';
+import { PROCESSORS, PURPOSES, type Processor, type Purpose } from '../inventory.ts';
+import { eraseUnits, exportUnits, kindOf, unitsOf, type DataSubject, type ErasureReport, type ExportedUnit } from '../units.ts';
+import type { VaultContext } from '../vault/service.ts';
+import { privacyRequests, type RequestKind, type RequestOutcome, type RequestStatus } from './schema.ts';
+import { businessCalendar, deadlinesFor, urgencyOf, type Urgency } from './sla.ts';
+
+// Data-subject requests: the record of each one with its business-day deadlines, the copy of a subject's data
+// assembled from every registered unit plus the disclosure ledger and the audit trail, and erasure through the
+// units' erasers. The shop's pages and the operator's command call these.
+
+export type PrivacyRequest = typeof privacyRequests.$inferSelect;
+
+export async function openRequest(
+  ctx: Pick<VaultContext, 'clock'>,
+  tx: Executor,
+  request: { kind: RequestKind; status: RequestStatus; subject: DataSubject; note?: string; staffId?: string },
+): Promise<PrivacyRequest> {
+  const receivedAt = ctx.clock.now();
+  const { targetAt, dueAt } = deadlinesFor(receivedAt, request.kind === 'minor' ? 'minor' : 'standard', businessCalendar());
+  const [row] = await tx
+    .insert(privacyRequests)
+    .values({
+      id: randomUUID(),
+      kind: request.kind,
+      status: request.status,
+      customerId: request.subject.customerId,
+      emailIndex: request.subject.emailIndex,
+      receivedAt,
+      verifiedAt: request.status === 'awaiting_verification' ? null : receivedAt,
+      targetAt,
+      dueAt,
+      note: request.note ?? null,
+      staffId: request.staffId ?? null,
+    })
+    .returning();
+  return row!;
+}
+
+export function subjectOf(request: Pick<PrivacyRequest, 'customerId' | 'emailIndex'>): DataSubject {
+  return { customerId: request.customerId, emailIndex: request.emailIndex };
+}
+
+// ── the copy ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export const EXPORT_FORMAT = 'pledge-export/1';
+
+export type ExportDocument = {
+  format: typeof EXPORT_FORMAT;
+  generatedAt: string;
+  units: ExportedUnit[];
+  disclosures: { at: string; recipient: string; purpose: string; fields: string[]; unitId: string }[];
+  reads: { at: string; staffRoles: string[]; fields: string[]; purpose: string; unitId: string }[];
+};
+
+const purposeWords = (purpose: string) => PURPOSES[purpose as Purpose] ?? purpose;
+
+/** Everything held about the subject, opened: each unit's export, who received which fields, and which staff read them. */
+export async function subjectDocument(ctx: VaultContext, subject: DataSubject): Promise<ExportDocument> {
+  const units = await unitsOf(ctx, subject);
+  const keyed = [...new Set(units.filter((u) => u.kind !== 'outbox_message').map((u) => u.unitId))];
+  const disclosures: ExportDocument['disclosures'] = [];
+  const reads: ExportDocument['reads'] = [];
+  for (const unitId of keyed) {
+    for (const d of await listDisclosuresOf(ctx.db, unitId)) {
+      const recipient = d.processor ? PROCESSORS[d.processor as Processor].label : `${d.authority} (${d.legalBasis})`;
+      disclosures.push({ at: d.at.toISOString(), recipient, purpose: purposeWords(d.purpose), fields: d.fields, unitId });
+    }
+    for (const r of await listReadsOf(ctx.db, { unitId })) {
+      reads.push({ at: r.at.toISOString(), staffRoles: r.staffRoles, fields: r.fields, purpose: purposeWords(r.purpose), unitId });
+    }
+  }
+  const byTime = (a: { at: string }, b: { at: string }) => a.at.localeCompare(b.at);
+  return {
+    format: EXPORT_FORMAT,
+    generatedAt: ctx.clock.now().toISOString(),
+    units: await exportUnits(ctx, units),
+    disclosures: disclosures.sort(byTime),
+    reads: reads.sort(byTime),
+  };
+}
+
+// ── erasure ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Counts per kind of what was erased and what is held, until when and why: the request's outcome and the e-mail. */
+export function outcomeOf(report: ErasureReport): RequestOutcome {
+  const erased = new Map<string, RequestOutcome['erased'][number]>();
+  for (const unit of report.erased) {
+    const entry = erased.get(unit.kind) ?? { kind: unit.kind, label: kindOf(unit.kind).label, count: 0 };
+    entry.count++;
+    erased.set(unit.kind, entry);
+  }
+  const held = new Map<string, RequestOutcome['held'][number]>();
+  for (const unit of report.held) {
+    const until = unit.until.toISOString().slice(0, 10);
+    const key = `${unit.kind}:${until}:${unit.why}`;
+    const entry = held.get(key) ?? { kind: unit.kind, label: kindOf(unit.kind).label, count: 0, until, why: unit.why };
+    entry.count++;
+    held.set(key, entry);
+  }
+  return { erased: [...erased.values()], held: [...held.values()].sort((a, b) => a.until.localeCompare(b.until)) };
+}
+
+/**
+ * Erases the subject of `request` in the caller's transaction and closes the request: the outcome is recorded,
+ * and every request naming the subject forgets who it was about.
+ */
+export async function eraseForRequest(ctx: VaultContext & { db: Tx }, request: PrivacyRequest, options: { mayRestrict: boolean }): Promise<RequestOutcome> {
+  const subject = subjectOf(request);
+  const units = await unitsOf(ctx, subject);
+  const outcome = outcomeOf(await eraseUnits(ctx, units, { mayRestrict: options.mayRestrict, reason: `${request.kind} request ${request.id}` }));
+  await ctx.db.update(privacyRequests).set({ status: 'completed', completedAt: ctx.clock.now(), outcome }).where(eq(privacyRequests.id, request.id));
+  await forgetSubject(ctx.db, subject);
+  return outcome;
+}
+
+async function forgetSubject(tx: Tx, subject: DataSubject): Promise<void> {
+  const matches: SQL[] = [];
+  if (subject.customerId) matches.push(eq(privacyRequests.customerId, subject.customerId));
+  if (subject.emailIndex) matches.push(eq(privacyRequests.emailIndex, subject.emailIndex));
+  if (matches.length === 0) return;
+  await tx.update(privacyRequests).set({ customerId: null, emailIndex: null, codeHash: null }).where(or(...matches));
+}
+
+// ── the queue ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export type QueueEntry = PrivacyRequest & { daysLeft: number; urgency: Urgency };
+
+export type QueueFilter = { kind?: RequestKind | undefined; open?: boolean | undefined };
+
+/** Requests by due date, each with its business days left and urgency on the clock's today. */
+export async function requestQueue(ctx: Pick<VaultContext, 'db' | 'clock'>, filter: QueueFilter = {}): Promise<QueueEntry[]> {
+  const rows = await ctx.db
+    .select()
+    .from(privacyRequests)
+    .where(
+      and(
+        filter.kind ? eq(privacyRequests.kind, filter.kind) : undefined,
+        filter.open ? and(isNull(privacyRequests.completedAt), ne(privacyRequests.status, 'refused')) : undefined,
+      ),
+    )
+    .orderBy(asc(privacyRequests.dueAt), asc(privacyRequests.receivedAt));
+  const now = ctx.clock.now();
+  return rows.map((r) => ({ ...r, ...urgencyOf(r, now) }));
+}
+
+export async function findRequest(ctx: Pick<VaultContext, 'db' | 'clock'>, id: string): Promise<QueueEntry | undefined> {
+  const [row] = await ctx.db.select().from(privacyRequests).where(eq(privacyRequests.id, id));
+  return row && { ...row, ...urgencyOf(row, ctx.clock.now()) };
+}
+
+export async function requestsOfCustomer(db: Executor, customerId: string): Promise<PrivacyRequest[]> {
+  return db.select().from(privacyRequests).where(eq(privacyRequests.customerId, customerId)).orderBy(asc(privacyRequests.receivedAt));
+}

@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { and, eq, gt, inArray, lte } from 'drizzle-orm';
+import { inTransaction, type Tx } from '../../platform/db/index.ts';
+import { queueMail } from '../../platform/mail/service.ts';
+import { newToken, TOKEN_PATTERN, tokenHash, verifyPassword } from '../../platform/secrets.ts';
+import { privacyExports, privacyRequests, type RequestOutcome } from '../../privacy/requests/schema.ts';
+import { eraseForRequest, openRequest, subjectDocument, type ExportDocument, type PrivacyRequest } from '../../privacy/requests/service.ts';
+import { createUnit, isErased, openJson, sealJson, shred, type FieldPlace } from '../../privacy/vault/service.ts';
+import { customers } from '../accounts/schema.ts';
+import { profile } from '../accounts/service.ts';
+import { shopContext, type ShopContext } from '../context.ts';
+import type { Platform } from '../../platform/http/app.ts';
+
+// The customer's side of the privacy center (seed 000 §8, seed 003 §3): a copy of everything held about them,
+// prepared by a job and fetched once through a link that lasts three days, and erasure of the account with an
+// e-mail saying what went and what law makes us keep.
+
+export type PrivacyCenterContext = ShopContext & { exportDir: string };
+
+export function privacyCenterContext(platform: Platform): PrivacyCenterContext {
+  return { ...shopContext(platform), exportDir: path.join(platform.config.dataDir, 'exports') };
+}
+
+export const PREPARE_EXPORT_JOB = 'privacy.export.prepare';
+export const EXPIRE_EXPORT_JOB = 'privacy.export.expire';
+export const EXPORT_VALID_MS = 3 * 24 * 60 * 60 * 1000;
+
+const filePlace = (exportId: string): FieldPlace => ({ table: 'privacy_export', column: 'file', rowId: exportId });
+const fileOf = (ctx: PrivacyCenterContext, exportId: string) => path.join(ctx.exportDir, `${exportId}.sealed`);
+
+async function accountSubject(tx: Tx, customerId: string) {
+  const [row] = await tx.select({ id: customers.id, emailIndex: customers.emailIndex }).from(customers).where(eq(customers.id, customerId));
+  return row && { customerId: row.id, emailIndex: row.emailIndex };
+}
+
+/** A signed-in customer asks for a copy: the request is recorded and a job prepares the file. */
+export async function requestCopy(ctx: PrivacyCenterContext, customerId: string): Promise<string | undefined> {
+  return inTransaction(ctx.db, async (tx) => {
+    const subject = await accountSubject(tx, customerId);
+    if (!subject) return undefined;
+    const request = await openRequest(ctx, tx, { kind: 'access', status: 'received', subject });
+    await startExport(ctx, tx, request.id);
+    return request.id;
+  });
+}
+
+export async function startExport(ctx: PrivacyCenterContext, tx: Tx, requestId: string): Promise<string> {
+  const unit = await createUnit({ ...ctx, db: tx }, 'export_file');
+  const now = ctx.clock.now();
+  // The link's token is minted when the file is ready; until then the row holds the hash of one never given out.
+  const [row] = await tx
+    .insert(privacyExports)
+    .values({ id: unit.id, requestId, unitId: unit.id, tokenHash: tokenHash(newToken()), status: 'pending', createdAt: now, expiresAt: new Date(now.getTime() + EXPORT_VALID_MS) })
+    .returning({ id: privacyExports.id });
+  await ctx.jobs.send(PREPARE_EXPORT_JOB, { exportId: row!.id }, { within: tx });
+  return row!.id;
+}
+
+export type PreparedCopy = { exportId: string; token: string; requestId: string };
+
+/**
+ * The job: assembles the document, writes it sealed under the export's own key, and mails the single-use link to
+ * the account's address. A request whose subject is gone meanwhile yields nothing.
+ */
+export async function prepareExport(ctx: PrivacyCenterContext, exportId: string): Promise<PreparedCopy | undefined> {
+  const [row] = await ctx.db
+    .select({ export: privacyExports, request: privacyRequests })
+    .from(privacyExports)
+    .innerJoin(privacyRequests, eq(privacyRequests.id, privacyExports.requestId))
+    .where(and(eq(privacyExports.id, exportId), eq(privacyExports.status, 'pending')));
+  if (!row) return undefined;
+  const document = await subjectDocument(ctx, { customerId: row.request.customerId, emailIndex: row.request.emailIndex });
+  const sealed = await sealJson(ctx, { kind: 'export_file', id: row.export.unitId }, filePlace(exportId), document);
+  await fs.promises.mkdir(ctx.exportDir, { recursive: true, mode: 0o700 });
+  await fs.promises.writeFile(fileOf(ctx, exportId), sealed, { mode: 0o600 });
+  const token = newToken();
+  const now = ctx.clock.now();
+  const expiresAt = new Date(now.getTime() + EXPORT_VALID_MS);
+  await inTransaction(ctx.db, async (tx) => {
+    await tx.update(privacyExports).set({ status: 'ready', tokenHash: tokenHash(token), readyAt: now, expiresAt }).where(eq(privacyExports.id, exportId));
+    await tx.update(privacyRequests).set({ status: 'completed', completedAt: now }).where(eq(privacyRequests.id, row.request.id));
+    const me = row.request.customerId ? await profile({ ...ctx, db: tx }, row.request.customerId) : undefined;
+    if (me) await mailCopyLink(ctx, tx, me.email, token);
+    await ctx.jobs.send(EXPIRE_EXPORT_JOB, { exportId }, { within: tx, startAfter: expiresAt });
+  });
+  return { exportId, token, requestId: row.request.id };
+}
+
+export async function mailCopyLink(ctx: PrivacyCenterContext, tx: Tx, to: string, token: string): Promise<void> {
+  // Sealed under a key of its own, not the account's: the link must reach the person even if they erase meanwhile.
+  await queueMail(ctx, tx, `privacy-copy:${token.slice(0, 16)}`, {
+    to,
+    subject: `Your copy of your ${ctx.shopName} data is ready`,
+    text: `The copy of the data ${ctx.shopName} holds about you is ready.\n\nDownload it once, within 3 days (as JSON or as a readable page):\n${ctx.baseUrl}/privacy-center/copy/${token}\n\nAfter that the file is deleted. If you did not ask for it, tell us at once by replying to this message.`,
+  });
+}
+
+/** Whether a copy link can still be used (for the page that offers the formats). */
+export async function copyReady(ctx: PrivacyCenterContext, token: string): Promise<boolean> {
+  if (!TOKEN_PATTERN.test(token)) return false;
+  const [row] = await ctx.db
+    .select({ id: privacyExports.id })
+    .from(privacyExports)
+    .where(and(eq(privacyExports.tokenHash, tokenHash(token)), eq(privacyExports.status, 'ready'), gt(privacyExports.expiresAt, ctx.clock.now())));
+  return row !== undefined;
+}
+
+/** Spends the link: answers the document once, then deletes the file and shreds its key. */
+export async function downloadCopy(ctx: PrivacyCenterContext, token: string): Promise<ExportDocument | undefined> {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const document = await inTransaction(ctx.db, async (tx) => {
+    const now = ctx.clock.now();
+    const [spent] = await tx
+      .update(privacyExports)
+      .set({ status: 'downloaded', downloadedAt: now })
+      .where(and(eq(privacyExports.tokenHash, tokenHash(token)), eq(privacyExports.status, 'ready'), gt(privacyExports.expiresAt, now)))
+      .returning();
+    if (!spent) return undefined;
+    const vault = { ...ctx, db: tx };
+    const opened = await openJson<ExportDocument>(vault, spent.unitId, filePlace(spent.id), await fs.promises.readFile(fileOf(ctx, spent.id)));
+    await shred(vault, [spent.unitId], 'copy downloaded');
+    return { id: spent.id, opened };
+  });
+  if (!document) return undefined;
+  await fs.promises.rm(fileOf(ctx, document.id), { force: true });
+  return isErased(document.opened) ? undefined : document.opened;
+}
+
+/** Deletes copies not fetched in time (their files, their keys): all of them, or those of `exportIds`. */
+export async function expireCopies(ctx: PrivacyCenterContext, exportIds?: string[]): Promise<number> {
+  const gone = await inTransaction(ctx.db, async (tx) => {
+    const rows = await tx
+      .update(privacyExports)
+      .set({ status: 'expired' })
+      .where(and(lte(privacyExports.expiresAt, ctx.clock.now()), eq(privacyExports.status, 'ready'), exportIds ? inArray(privacyExports.id, exportIds) : undefined))
+      .returning({ id: privacyExports.id, unitId: privacyExports.unitId });
+    await shred({ ...ctx, db: tx }, rows.map((r) => r.unitId), 'copy expired');
+    return rows;
+  });
+  for (const { id } of gone) await fs.promises.rm(fileOf(ctx, id), { force: true });
+  return gone.length;
+}
+
+// ── erasure ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export type ErasureResult = { ok: true; requestId: string; outcome: RequestOutcome } | { ok: false; field: 'password'; message: string };
+
+/** The customer erases their account: confirmed by their password, done at once, told by e-mail what was kept. */
+export async function eraseAccount(ctx: PrivacyCenterContext, customerId: string, password: string): Promise<ErasureResult> {
+  const [account] = await ctx.db.select({ passwordHash: customers.passwordHash }).from(customers).where(eq(customers.id, customerId));
+  if (!account || !(await verifyPassword(account.passwordHash, password))) return { ok: false, field: 'password', message: 'That is not your password.' };
+  const result = await inTransaction(ctx.db, async (tx) => {
+    const subject = await accountSubject(tx, customerId);
+    const me = await profile({ ...ctx, db: tx }, customerId);
+    if (!subject || !me) return undefined;
+    const request = await openRequest(ctx, tx, { kind: 'erasure', status: 'received', subject });
+    const outcome = await completeErasure(ctx, tx, request, me.email, { mayRestrict: true });
+    return { requestId: request.id, outcome };
+  });
+  return result ? { ok: true, ...result } : { ok: false, field: 'password', message: 'That is not your password.' };
+}
+
+/**
+ * Runs an erasure request in `tx`: copies being prepared for the subject are withdrawn, every unit erased or
+ * restricted, and the confirmation mailed to `email` (under a key of its own, as the subject's keys are gone).
+ */
+export async function completeErasure(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest, email: string, options: { mayRestrict: boolean }): Promise<RequestOutcome> {
+  const earlier = request.customerId
+    ? await tx.select({ id: privacyRequests.id }).from(privacyRequests).where(eq(privacyRequests.customerId, request.customerId))
+    : [];
+  const copies = earlier.length > 0
+    ? await tx.select({ id: privacyExports.id, unitId: privacyExports.unitId }).from(privacyExports).where(and(inArray(privacyExports.requestId, earlier.map((r) => r.id)), inArray(privacyExports.status, ['pending', 'ready'])))
+    : [];
+  if (copies.length > 0) {
+    await tx.update(privacyExports).set({ status: 'expired' }).where(inArray(privacyExports.id, copies.map((c) => c.id)));
+    await shred({ ...ctx, db: tx }, copies.map((c) => c.unitId), 'subject erased');
+  }
+  const outcome = await eraseForRequest({ ...ctx, db: tx }, request, options);
+  await queueMail(ctx, tx, `privacy-erasure:${request.id}`, { to: email, subject: `Your ${ctx.shopName} data has been deleted`, text: erasureLetter(ctx, request.id, outcome) });
+  // The files of withdrawn copies read as nothing now; removing them is tidiness, not erasure.
+  for (const { id } of copies) await fs.promises.rm(fileOf(ctx, id), { force: true });
+  return outcome;
+}
+
+export function erasureLetter(ctx: Pick<ShopContext, 'shopName'>, requestId: string, outcome: RequestOutcome): string {
+  const deleted = outcome.erased.map((e) => `  - ${e.label} (${e.count})`);
+  const held = outcome.held.map((h) => `  - ${h.label} (${h.count}), until ${h.until}: ${h.why}`);
+  return [
+    `As you asked, ${ctx.shopName} has deleted your data.`,
+    '',
+    'Deleted now:',
+    ...(deleted.length > 0 ? deleted : ['  - nothing else was held about you']),
+    '',
+    ...(held.length > 0
+      ? [
+          'Kept because the law requires it:',
+          ...held,
+          '  Their personal details stay encrypted, cannot be seen by our staff, can be read only by our privacy officer to meet that obligation, and are destroyed on that date.',
+          '',
+        ]
+      : []),
+    'You have been signed out everywhere and this address no longer has an account with us.',
+    `Your request's reference: ${requestId}`,
+  ].join('\n');
+}

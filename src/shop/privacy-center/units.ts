@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { outbox } from '../../platform/mail/schema.ts';
+import { registerUnitKind, type UnitKind } from '../../privacy/units.ts';
+import { outboxPlace } from '../../privacy/vault/mail.ts';
+import { isErased, openJson, shred } from '../../privacy/vault/service.ts';
+import { listAddresses } from '../accounts/addresses.ts';
+import { customers, customerSessions } from '../accounts/schema.ts';
+import { profile } from '../accounts/service.ts';
+import { orderPasses, orders } from '../orders/schema.ts';
+import { orderForSubject } from '../orders/service.ts';
+import { returnRequests } from '../returns/schema.ts';
+import { reasonPlace } from '../returns/service.ts';
+
+// The shop's retention units, registered with the privacy engine at start: the account (profile, address book,
+// sessions), each order (contact, delivery, payment card, returns) and the e-mails sent under either. The engine
+// finds, copies and erases someone's data through these and nothing else.
+
+/** Orders are kept for tax and commercial law for this long after their last activity (seed 000 §4). */
+export const ORDER_LEGAL_TERM_YEARS = 3;
+export const ORDER_HELD_WHY = `Tax and commercial law require us to keep order records for ${ORDER_LEGAL_TERM_YEARS} years after the last activity on the order.`;
+
+export function orderTermEnds(lastActivityAt: Date): Date {
+  const end = new Date(lastActivityAt);
+  end.setUTCFullYear(end.getUTCFullYear() + ORDER_LEGAL_TERM_YEARS);
+  return end;
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const opened = <T>(value: T) => (isErased(value) ? null : value);
+
+const account: UnitKind = {
+  kind: 'account',
+  label: 'Your account: profile, address book and sign-in sessions',
+  async find(ctx, subject) {
+    const matches: SQL[] = [];
+    if (subject.customerId) matches.push(eq(customers.id, subject.customerId));
+    if (subject.emailIndex) matches.push(eq(customers.emailIndex, subject.emailIndex));
+    if (matches.length === 0) return [];
+    const rows = await ctx.db.select({ id: customers.id, unitId: customers.unitId }).from(customers).where(or(...matches));
+    return rows.map((r) => ({ kind: 'account' as const, unitId: r.unitId, rowId: r.id }));
+  },
+  async exportUnit(ctx, unit) {
+    const [row] = await ctx.db.select().from(customers).where(eq(customers.id, unit.rowId));
+    const person = await profile(ctx, unit.rowId);
+    if (!row || !person) return null;
+    const sessions = await ctx.db
+      .select({ createdAt: customerSessions.createdAt, lastSeenAt: customerSessions.lastSeenAt, expiresAt: customerSessions.expiresAt })
+      .from(customerSessions)
+      .where(eq(customerSessions.customerId, unit.rowId))
+      .orderBy(asc(customerSessions.createdAt));
+    return {
+      name: person.name,
+      email: person.email,
+      createdAt: iso(row.createdAt),
+      emailVerifiedAt: iso(row.emailVerifiedAt),
+      adultConfirmedAt: iso(row.adultConfirmedAt),
+      lastActiveAt: iso(row.lastActiveAt),
+      addresses: (await listAddresses(ctx, unit.rowId)).map((a) => ({ ...a.address, isDefault: a.isDefault })),
+      sessions: sessions.map((s) => ({ createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt) })),
+    };
+  },
+  async erase(ctx, unit, { reason }) {
+    // Sessions, tokens and the address book go with the row (foreign keys cascade); orders are cut loose.
+    await ctx.db.delete(customers).where(eq(customers.id, unit.rowId));
+    await shred(ctx, [unit.unitId], reason);
+    return { erased: true };
+  },
+};
+
+const order: UnitKind = {
+  kind: 'order',
+  label: 'Your orders: contact and delivery details, payment card, history and returns',
+  async find(ctx, subject, found) {
+    const customerIds = [subject.customerId, ...found.filter((u) => u.kind === 'account').map((u) => u.rowId)].filter((id): id is string => id !== null);
+    const matches: SQL[] = [];
+    if (customerIds.length > 0) matches.push(inArray(orders.customerId, [...new Set(customerIds)]));
+    if (subject.emailIndex) matches.push(eq(orders.emailIndex, subject.emailIndex));
+    if (matches.length === 0) return [];
+    const rows = await ctx.db.select({ id: orders.id, unitId: orders.unitId }).from(orders).where(or(...matches)).orderBy(asc(orders.placedAt));
+    return rows.map((r) => ({ kind: 'order' as const, unitId: r.unitId, rowId: r.id }));
+  },
+  async exportUnit(ctx, unit) {
+    const detail = await orderForSubject(ctx, unit.rowId);
+    if (!detail) return null;
+    const { order: o, lines, events, contact, card } = detail;
+    const returns = await ctx.db.select().from(returnRequests).where(eq(returnRequests.orderId, o.id)).orderBy(asc(returnRequests.requestedAt));
+    return {
+      number: o.number,
+      status: o.status,
+      placedAt: iso(o.placedAt),
+      email: opened(contact.email),
+      recipientName: opened(contact.recipientName),
+      phone: contact.phone === undefined ? null : opened(contact.phone),
+      shippingAddress: opened(contact.address),
+      shippingOption: o.shippingOptionName,
+      card: card ?? null,
+      currency: o.currency,
+      subtotalCents: o.subtotalCents,
+      shippingCents: o.shippingCents,
+      taxCents: o.taxCents,
+      totalCents: o.totalCents,
+      lines: lines.map((l) => ({ name: l.name, variant: l.variant, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: l.lineTotalCents })),
+      events: events.map((e) => ({ at: iso(e.at), kind: e.kind })),
+      returns: await Promise.all(
+        returns.map(async (r) => ({
+          status: r.status,
+          items: r.items,
+          reason: opened(await openJson(ctx, o.unitId, reasonPlace(r.id), r.reason)),
+          refundCents: r.refundCents,
+          requestedAt: iso(r.requestedAt),
+        })),
+      ),
+    };
+  },
+  async erase(ctx, unit, { mayRestrict, reason }) {
+    const [row] = await ctx.db.select({ lastActivityAt: orders.lastActivityAt }).from(orders).where(eq(orders.id, unit.rowId));
+    if (!row) return { erased: true };
+    // Either way the order no longer leads to its person: no account, no look-up by address, no guest pass.
+    await ctx.db.update(orders).set({ customerId: null, emailIndex: randomBytes(32) }).where(eq(orders.id, unit.rowId));
+    await ctx.db.delete(orderPasses).where(eq(orderPasses.orderId, unit.rowId));
+    const until = orderTermEnds(row.lastActivityAt);
+    if (mayRestrict && until > ctx.clock.now()) return { erased: false, restriction: { until, why: ORDER_HELD_WHY } };
+    // Lines and totals stay as anonymous sales records; everything personal was sealed under the key.
+    await shred(ctx, [unit.unitId], reason);
+    return { erased: true };
+  },
+};
+
+const messages: UnitKind = {
+  kind: 'outbox_message',
+  label: 'E-mails we sent you',
+  async find(ctx, _subject, found) {
+    if (found.length === 0) return [];
+    const rows = await ctx.db
+      .select({ id: outbox.id, unitId: outbox.unitId })
+      .from(outbox)
+      .where(inArray(outbox.unitId, found.map((u) => u.unitId)))
+      .orderBy(asc(outbox.createdAt));
+    return rows.map((r) => ({ kind: 'outbox_message' as const, unitId: r.unitId, rowId: r.id }));
+  },
+  async exportUnit(ctx, unit) {
+    const [row] = await ctx.db.select().from(outbox).where(eq(outbox.id, unit.rowId));
+    if (!row) return null;
+    const message = await openJson<{ to: string; subject: string; text: string }>(ctx, row.unitId, outboxPlace(row.id), row.envelope);
+    if (isErased(message)) return null;
+    return { to: message.to, subject: message.subject, text: message.text, status: row.status, createdAt: iso(row.createdAt), sentAt: iso(row.sentAt) };
+  },
+  async erase(ctx, unit) {
+    // The message is sealed under its account's or order's key: deleting the row is enough, the key is theirs.
+    await ctx.db.delete(outbox).where(and(eq(outbox.id, unit.rowId), eq(outbox.unitId, unit.unitId)));
+    return { erased: true };
+  },
+};
+
+/** Registers the shop's units with the privacy engine; messages last, as they are found through the others. */
+export function registerShopUnits(): void {
+  for (const kind of [account, order, messages]) registerUnitKind(kind);
+}
