@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import type { LightMyRequestResponse } from 'fastify';
+import type { Runtime } from '../../src/platform/runtime.ts';
 import type { Role } from '../../src/privacy/access.ts';
 import { completeSetup, createStaff, findSetup, signIn } from '../../src/privacy/staff/service.ts';
 import { addItem } from '../../src/shop/cart/service.ts';
@@ -37,17 +38,23 @@ export async function postAs(shop: TestShop, url: string, fields: Record<string,
   });
 }
 
-export async function signedInStaff(shop: TestShop, roles: Role[]): Promise<StaffClient> {
-  const vault = shopContext(shop.runtime);
+/** A member of staff with `roles`, set up and signed in through the real services (password and TOTP). */
+export async function staffSession(runtime: Runtime, roles: Role[]): Promise<{ staffId: string; token: string }> {
+  const vault = shopContext(runtime);
   const email = `${roles.join('-')}-${randomUUID().slice(0, 8)}@staff.example.com`;
   const password = 'a long enough staff password';
   const { staffId, setupToken } = await createStaff(vault, { email, roles });
   const { secret } = (await findSetup(vault, setupToken))!;
-  const code = () => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: shop.clock.now().getTime() });
+  const code = () => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: runtime.clock.now().getTime() });
   assert.ok(await completeSetup(vault, setupToken, { password, code: code() }));
   const session = await signIn(vault, { email, password, code: code() });
   assert.ok(session.ok);
-  const cookie = `pledge_staff=${session.token}`;
+  return { staffId, token: session.token };
+}
+
+export async function signedInStaff(shop: TestShop, roles: Role[]): Promise<StaffClient> {
+  const { staffId, token } = await staffSession(shop.runtime, roles);
+  const cookie = `pledge_staff=${token}`;
   return {
     staffId,
     cookie,
