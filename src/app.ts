@@ -3,6 +3,8 @@ import { buildApp, type Feature } from './platform/http/app.ts';
 import { mailboxRoutes } from './platform/mail/routes.ts';
 import type { Runtime } from './platform/runtime.ts';
 import { staffRoutes } from './privacy/staff/routes.ts';
+import { consentRoutes } from './privacy/consent/routes.ts';
+import { signedInCustomer } from './shop/accounts/service.ts';
 import { accountRoutes } from './shop/accounts/routes.ts';
 import { BACK_OFFICE_DESK } from './shop/backoffice/desk.ts';
 import { backOfficeRoutes } from './shop/backoffice/routes.ts';
@@ -21,7 +23,9 @@ import { ticketRoutes } from './shop/tickets/routes.ts';
 
 export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
-  return [...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, ticketRoutes];
+  // Consent comes first: its hooks put the banner on, and expire refused cookies from, every page after it.
+  const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
+  return [consent, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, ticketRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

@@ -1,10 +1,13 @@
 import type { Config } from '../config.ts';
 import type { Assets } from './assets.ts';
-import { html, type Html } from './html.ts';
+import { html, trusted, type Html } from './html.ts';
 
 export type PageOptions = { title: string; body: Html; description?: string; nav?: Html };
 
 export type Layout = { page(options: PageOptions): string };
+
+/** Where a per-visitor notice (the cookie banner) goes; pages are rendered, and cached, with this placeholder. */
+export const NOTICE_SLOT = '<!--notice-->';
 
 /** `defaultNav` is the menu of pages that do not bring their own (the shop supplies it). */
 export function createLayout(config: Config, assets: Assets, defaultNav: Html = html`<a href="/">Shop</a>`): Layout {
@@ -30,13 +33,14 @@ ${description ? html`<meta name="description" content="${description}">` : ''}
   <a class="brand" href="/">${shop.name}</a>
   <nav aria-label="Main">${nav ?? defaultNav}</nav>
 </header>
+${trusted(NOTICE_SLOT)}
 <main id="main">
 ${body}
 </main>
 <footer class="site-footer">
   <p>Questions about your order or your data? Write to <a href="mailto:${shop.contactEmail}">${shop.contactEmail}</a>
   or call <a href="tel:${shop.contactPhone.replace(/[^+0-9]/g, '')}">${shop.contactPhone}</a>.</p>
-  <p>&copy; ${shop.name}</p>
+  <p><a href="/privacy/cookies">Cookie settings</a> · &copy; ${shop.name}</p>
 </footer>
 </body>
 </html>

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { Platform } from '../../platform/http/app.ts';
 import { compressPage, sendCompressed } from '../../platform/http/compression.ts';
 import type { Html } from '../../platform/http/html.ts';
+import { withConsentNotice } from '../../privacy/consent/routes.ts';
+import { mustAsk } from '../../privacy/consent/service.ts';
 import { createCatalogCache } from './cache.ts';
 import { productImageSvg } from './images.ts';
 import {
@@ -88,11 +90,13 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
   }
 
   // Catalogue pages are the same for every visitor, so whole pages are cached as encoded and compressed bytes:
-  // encoding a 12 kB page to UTF-8 on every request was the largest single cost left in the listing.
+  // encoding a 12 kB page to UTF-8 on every request was the largest single cost left in the listing. A visitor who
+  // has not answered the cookie banner yet gets the page's other copy, the one with the banner.
   async function sendCached(request: FastifyRequest, reply: FastifyReply, key: string, build: () => Promise<CatalogPage>, from = cache) {
-    const bytes = await from.get(key, async () => {
+    const ask = mustAsk(request);
+    const bytes = await from.get(ask ? `${key}:ask` : key, async () => {
       const page = await build();
-      return page && compressPage(Buffer.from(layout.page({ title: page.title, body: page.body, nav: page.nav, ...(page.description ? { description: page.description } : {}) })));
+      return page && compressPage(Buffer.from(withConsentNotice(layout.page({ title: page.title, body: page.body, nav: page.nav, ...(page.description ? { description: page.description } : {}) }), ask)));
     });
     return bytes ? sendCompressed(request, reply, bytes, 'text/html; charset=utf-8') : reply.callNotFound();
   }

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { desc, eq, or } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { inTransaction } from '../../platform/db/index.ts';
+import { newToken, tokenHash, TOKEN_PATTERN } from '../../platform/secrets.ts';
+import { COOKIE_POLICY_REVISION, COOKIES, CONSENT_COOKIE, isDeclaredCookie, OPTIONAL_CATEGORIES, type OptionalCategory } from '../cookies.ts';
+import { createUnit, isErased, openJson, sealJson, type VaultContext } from '../vault/service.ts';
+import { consentRecords } from './schema.ts';
+
+// Cookie consent (seed 000 §6). A visitor's choice lives in the essential consent cookie, signed so it cannot be
+// forged, and every choice is also recorded server-side. Reading the choice costs no query, so pages cached for
+// everyone stay cached: they only differ by whether the banner is shown.
+
+export type ConsentMethod = 'banner' | 'settings' | 'gpc';
+export const CONSENT_METHODS: Record<ConsentMethod, string> = {
+  banner: 'the cookie banner',
+  settings: 'the cookie settings page',
+  gpc: 'your browser’s Global Privacy Control signal',
+};
+
+/** `underGpc`: made while the browser sent a GPC signal, so an opt-in in it is the visitor's own, later, word. */
+export type Choice = { visitorId: string; revision: string; granted: OptionalCategory[]; method: ConsentMethod; underGpc: boolean };
+
+const CONSENT_MAX_AGE_SECONDS = 180 * 24 * 60 * 60;
+
+/** A Global Privacy Control signal (https://privacycg.github.io/gpc-spec/). */
+export function sendsGpc(request: FastifyRequest): boolean {
+  return request.headers['sec-gpc'] === '1';
+}
+
+function encodeChoice(choice: Choice): string {
+  return [choice.visitorId, choice.revision, choice.granted.join('+') || '-', choice.method, choice.underGpc ? 'g' : '-'].join('.');
+}
+
+/** The choice a cookie value holds, or undefined for anything malformed. */
+export function decodeChoice(value: string): Choice | undefined {
+  const [visitorId, revision, granted, method, gpc, ...rest] = value.split('.');
+  if (rest.length > 0 || (gpc !== 'g' && gpc !== '-') || !visitorId || !TOKEN_PATTERN.test(visitorId) || !revision || !granted || !method || !(method in CONSENT_METHODS)) return undefined;
+  const categories = granted === '-' ? [] : granted.split('+');
+  if (!categories.every((c) => (OPTIONAL_CATEGORIES as readonly string[]).includes(c))) return undefined;
+  return { visitorId, revision, granted: categories as OptionalCategory[], method: method as ConsentMethod, underGpc: gpc === 'g' };
+}
+
+// The choice in force for a request: the one just made on it, else its cookie's.
+const madeNow = new WeakMap<FastifyRequest, Choice>();
+
+/** The visitor's choice, whatever revision it was made under (the receipt finds their records by its id). */
+export function storedChoice(request: FastifyRequest): Choice | undefined {
+  const now = madeNow.get(request);
+  if (now) return now;
+  const raw = request.cookies[CONSENT_COOKIE];
+  if (!raw) return undefined;
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid && unsigned.value ? decodeChoice(unsigned.value) : undefined;
+}
+
+/** The choice that counts: one made under the current cookie list (a new revision asks again). */
+export function currentChoice(request: FastifyRequest, revision = COOKIE_POLICY_REVISION): Choice | undefined {
+  const choice = storedChoice(request);
+  return choice?.revision === revision ? choice : undefined;
+}
+
+/** A GPC signal overrides any choice made without it: only an opt-in made while sending it counts. */
+export function gpcOverrides(request: FastifyRequest, choice: Choice | undefined): boolean {
+  return sendsGpc(request) && !(choice?.underGpc ?? false);
+}
+
+/** Whether a non-essential category is allowed: only by a choice under the current list, and never against GPC. */
+export function allows(request: FastifyRequest, category: OptionalCategory): boolean {
+  const choice = currentChoice(request);
+  return !gpcOverrides(request, choice) && (choice?.granted.includes(category) ?? false);
+}
+
+/** True while the visitor has made no choice under the current list and sent no GPC signal: the banner shows. */
+export function mustAsk(request: FastifyRequest): boolean {
+  return !currentChoice(request) && !sendsGpc(request);
+}
+
+/** Puts a choice into force for this response and the visitor's next requests. */
+export function rememberChoice(request: FastifyRequest, reply: FastifyReply, choice: Choice, secure: boolean) {
+  madeNow.set(request, choice);
+  reply.setCookie(CONSENT_COOKIE, encodeChoice(choice), { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: true, maxAge: CONSENT_MAX_AGE_SECONDS });
+}
+
+/** Withdrawal takes effect at once: every cookie of a category the visitor has not granted is expired. */
+export function expireRefusedCookies(request: FastifyRequest, reply: FastifyReply) {
+  for (const name of Object.keys(request.cookies)) {
+    if (!isDeclaredCookie(name)) continue;
+    const { category } = COOKIES[name];
+    if (category !== 'essential' && !allows(request, category)) reply.clearCookie(name, { path: '/' });
+  }
+}
+
+export type ConsentRecord = {
+  id: string;
+  policyRevision: string;
+  granted: OptionalCategory[];
+  refused: OptionalCategory[];
+  method: ConsentMethod;
+  recordedAt: Date;
+  signedIn: boolean;
+};
+
+type SealedChoice = { granted: OptionalCategory[]; refused: OptionalCategory[]; method: ConsentMethod };
+
+/**
+ * Records a choice: a new row sealed under the visitor's consent unit (made with their first choice). A visitor
+ * without a valid id gets a new one; a signed-in customer's record also names their account.
+ */
+export async function recordChoice(
+  ctx: VaultContext,
+  input: { visitorId?: string | undefined; customerId?: string | undefined; granted: readonly OptionalCategory[]; method: ConsentMethod; underGpc: boolean },
+): Promise<Choice> {
+  const visitorId = input.visitorId ?? newToken();
+  const visitorHash = tokenHash(visitorId);
+  const granted = OPTIONAL_CATEGORIES.filter((c) => input.granted.includes(c));
+  const sealed: SealedChoice = { granted, refused: OPTIONAL_CATEGORIES.filter((c) => !granted.includes(c)), method: input.method };
+  await inTransaction(ctx.db, async (tx) => {
+    const vault = { ...ctx, db: tx };
+    const [earlier] = await tx.select({ unitId: consentRecords.unitId }).from(consentRecords).where(eq(consentRecords.visitorHash, visitorHash)).limit(1);
+    const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
+    const id = randomUUID();
+    await tx.insert(consentRecords).values({
+      id,
+      unitId: unit.id,
+      visitorHash,
+      customerId: input.customerId ?? null,
+      policyRevision: COOKIE_POLICY_REVISION,
+      choice: await sealJson(vault, unit, { table: 'consent_record', column: 'choice', rowId: id }, sealed),
+      recordedAt: ctx.clock.now(),
+    });
+  });
+  return { visitorId, revision: COOKIE_POLICY_REVISION, granted, method: input.method, underGpc: input.underGpc };
+}
+
+/** Every recorded choice of this visitor (and of the signed-in customer, on any device), newest first. */
+export async function consentHistory(ctx: VaultContext, who: { visitorId?: string | undefined; customerId?: string | undefined }): Promise<ConsentRecord[]> {
+  const conditions = [
+    ...(who.visitorId ? [eq(consentRecords.visitorHash, tokenHash(who.visitorId))] : []),
+    ...(who.customerId ? [eq(consentRecords.customerId, who.customerId)] : []),
+  ];
+  if (conditions.length === 0) return [];
+  // In one transaction, so each visitor unit's key is read once however many records it sealed.
+  return inTransaction(ctx.db, async (tx) => {
+    const rows = await tx.select().from(consentRecords).where(or(...conditions)).orderBy(desc(consentRecords.recordedAt), desc(consentRecords.id));
+    const records: ConsentRecord[] = [];
+    for (const row of rows) {
+      const choice = await openJson<SealedChoice>({ ...ctx, db: tx }, row.unitId, { table: 'consent_record', column: 'choice', rowId: row.id }, row.choice);
+      if (isErased(choice)) continue;
+      records.push({ id: row.id, policyRevision: row.policyRevision, ...choice, recordedAt: row.recordedAt, signedIn: row.customerId !== null });
+    }
+    return records;
+  });
+}
