@@ -7,6 +7,7 @@ import { TOKEN_PATTERN } from '../../platform/secrets.ts';
 import { signedInCustomer } from '../accounts/service.ts';
 import { CheckoutDetails } from '../checkout/service.ts';
 import { shopContext } from '../context.ts';
+import { returnsForOrder } from '../returns/service.ts';
 import { findCustomerOrder, findPassOrder, listCustomerOrders, ORDER_PASS_COOKIE, PASS_VALID_MS, requestOrderLink, spendOrderLink, type OrderDetail } from './service.ts';
 import { lookupPage, lookupSentPage, orderHistoryPage, orderLinkInvalidPage, orderPage } from './views.ts';
 
@@ -38,8 +39,11 @@ export function orderRoutes(app: FastifyInstance, platform: Platform) {
   // The look-up mails a link to whoever knows a number and its address: scripts guessing pairs get ten a minute.
   const strict = { rateLimit: { max: 10, timeWindow: '1 minute' } };
   const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, layout.page({ title, body }), status);
-  const showOrder = (reply: FastifyReply, detail: OrderDetail, returnHref: string) =>
-    page(reply, `Order ${detail.order.number}`, orderPage(detail, { now: ctx.clock.now(), returnHref }));
+  const showOrder = async (reply: FastifyReply, detail: OrderDetail, returnHref: string) => {
+    // Returns are asked for only once an order is delivered, so no other order has any to look up.
+    const returns = detail.order.deliveredAt ? await returnsForOrder(ctx, detail.order.id) : [];
+    return page(reply, `Order ${detail.order.number}`, orderPage(detail, { now: ctx.clock.now(), returnHref, returns }));
+  };
 
   app.get('/account/orders', async (request, reply) => {
     const customerId = await signedInCustomer(ctx, request);

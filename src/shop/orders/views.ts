@@ -3,6 +3,8 @@ import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
 import { isErased } from '../../privacy/vault/service.ts';
 import { formatPrice } from '../catalog/service.ts';
+import type { ReturnSummary } from '../returns/service.ts';
+import { returnsSection } from '../returns/views.ts';
 import { addressLines, countryName } from './address.ts';
 import type { Order, OrderEventKind, OrderStatus } from './schema.ts';
 import type { OrderDetail, OrderSummary } from './service.ts';
@@ -85,9 +87,9 @@ function deliveryAddress(contact: OrderDetail['contact']): Html {
 /** An order paid this recently was paid by the person now looking at it, who gets the thank-you. */
 export const THANK_YOU_WITHIN_MS = 30 * 60 * 1000;
 
-export type OrderPageOptions = { now: Date; returnHref: string };
+export type OrderPageOptions = { now: Date; returnHref: string; returns: readonly ReturnSummary[] };
 
-export function orderPage(detail: OrderDetail, { now, returnHref }: OrderPageOptions): Html {
+export function orderPage(detail: OrderDetail, { now, returnHref, returns }: OrderPageOptions): Html {
   const { order, lines, events, contact, card } = detail;
   const justPaid = order.paidAt !== null && order.status !== 'cancelled' && now.getTime() - order.paidAt.getTime() < THANK_YOU_WITHIN_MS;
   const email = isErased(contact.email) ? undefined : contact.email;
@@ -98,6 +100,7 @@ export function orderPage(detail: OrderDetail, { now, returnHref }: OrderPageOpt
   ${progress(order)}
   ${nextStep(order, returnHref)}
   ${order.trackingNumber ? html`<p>Tracking number: <strong>${order.trackingNumber}</strong>${order.carrier ? html` (${order.carrier})` : ''}</p>` : ''}
+  ${returnsSection(returns)}
   <table>
     <caption>What you ordered</caption>
     <thead><tr><th scope="col">Product</th><th scope="col">Price</th><th scope="col">Quantity</th><th scope="col">Total</th></tr></thead>
