@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { RunningShop } from '../../src/server.ts';
-import { startBrowserShop, type BrowserShop } from '../support/browser.ts';
+import { openMail, startBrowserShop, type BrowserShop } from '../support/browser.ts';
 
 // A customer registers, confirms the address from the dev mailbox, signs in and corrects their name: the real
 // server and job worker, a browser with JavaScript off.
@@ -18,17 +18,6 @@ describe('customer account in a browser', () => {
   });
   after(() => running?.stop());
 
-  async function openNewestMail(page: Page, subject: RegExp) {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      await page.goto(`${shop.url}/dev/mailbox`);
-      const link = page.getByRole('link', { name: subject }).first();
-      if ((await link.count()) > 0) return link.click();
-      if (Date.now() > deadline) throw new Error(`no mail matching ${subject}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-
   test('register, confirm by e-mail, sign in, correct the name, sign out', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
@@ -43,7 +32,7 @@ describe('customer account in a browser', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Check your inbox');
 
-    await openNewestMail(page, /Confirm your e-mail address/);
+    await openMail(page, shop.url, { subject: /Confirm your e-mail address/, to: 'mary@example.com' });
     await page.getByRole('link', { name: /\/account\/verify\// }).click();
     assert.equal(await page.locator('h1').textContent(), 'Your address is confirmed');
 

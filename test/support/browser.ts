@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/platform/config.ts';
 import { startShop, type RunningShop } from '../../src/server.ts';
 import { freePort } from './postgres.ts';
@@ -54,4 +54,24 @@ export async function startBrowserShop(options: { seed: boolean }): Promise<Brow
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Opens the newest mail in the dev mailbox whose subject matches (and, given `to`, sent to that address). The job
+ * worker sends mail a moment after the request that queued it, so the mailbox is looked at again until it arrives.
+ */
+export async function openMail(page: Page, shopUrl: string, mail: { subject: string | RegExp; to?: string }): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    await page.goto(`${shopUrl}/dev/mailbox`);
+    const rows = page.getByRole('row').filter(mail.to ? { has: page.getByRole('cell', { name: mail.to, exact: true }) } : {});
+    const link = rows.getByRole('link', { name: mail.subject }).first();
+    if ((await link.count()) > 0) {
+      await link.click();
+      await page.waitForURL(/\/dev\/mailbox\/[^/]+$/);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`no mail matching ${String(mail.subject)}${mail.to ? ` to ${mail.to}` : ''}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
