@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { asc, count, eq } from 'drizzle-orm';
+import { inTransaction } from '../../src/platform/db/index.ts';
 import type { LightMyRequestResponse } from 'fastify';
 import { outbox } from '../../src/platform/mail/schema.ts';
 import { auditEvents } from '../../src/privacy/audit/schema.ts';
-import { open } from '../../src/privacy/vault/service.ts';
+import { exportUnits, eraseUnits, unitsOf } from '../../src/privacy/units.ts';
+import { blindIndex, open } from '../../src/privacy/vault/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { REMOVALS } from '../../src/shop/tickets/redaction.ts';
 import { ticketMessages, tickets } from '../../src/shop/tickets/schema.ts';
@@ -242,6 +244,32 @@ forEachDatabase('customer service tickets', (kind) => {
     assert.equal((await postAs(shop, `/account/tickets/${reference}/reply`, { message: 'Great, thanks' }, ada.cookie)).statusCode, 303);
     const thread = await shop.app.inject({ url: `/account/tickets/${reference}`, headers: { cookie: ada.cookie } });
     assert.ok(thread.body.includes('Yes, we do.') && thread.body.includes('Great, thanks'));
+  });
+
+  test('the privacy engine finds a sender’s tickets by address, copies the conversation without internal notes, and erases them', async () => {
+    const email = 'erase.me@example.com';
+    const { reference } = await guestTicket(email, { message: 'Please forget me after this.' });
+    assert.equal((await support.post(`/admin/support/tickets/${reference}/note`, { note: 'Internal remark' })).statusCode, 303);
+    const ctx = shopContext(shop.runtime);
+    const subject = { customerId: null, emailIndex: blindIndex(ctx.keys, 'email', email) };
+    const units = (await unitsOf(ctx, subject)).filter((u) => u.kind === 'ticket');
+    assert.equal(units.length, 1);
+    const [copy] = await exportUnits(ctx, units);
+    assert.deepEqual(copy!.data, {
+      reference,
+      topic: 'order_question',
+      status: 'open',
+      orderNumber: null,
+      name: 'Ada Lovelace',
+      email,
+      openedAt: (await ticketByReference(reference)).openedAt.toISOString(),
+      closedAt: null,
+      messages: [{ from: 'you', at: (await ticketByReference(reference)).openedAt.toISOString(), text: 'Please forget me after this.', removed: [] }],
+    });
+    const report = await inTransaction(db(), (tx) => eraseUnits({ ...ctx, db: tx }, units, { mayRestrict: true, reason: 'erasure request' }));
+    assert.equal(report.erased.length, 1, 'no legal duty holds a ticket back');
+    assert.equal((await db().select().from(tickets).where(eq(tickets.reference, reference))).length, 0);
+    assert.equal((await support.get(`/admin/support/tickets/${reference}`)).statusCode, 404);
   });
 
   test('a reply is mailed with a single-use link; the guest answers through it; notes stay internal; closing keeps the ticket ≥ 12 months (last: it moves the clock a year)', async () => {

@@ -11,6 +11,7 @@ import { orderPasses, orders } from '../orders/schema.ts';
 import { orderForSubject } from '../orders/service.ts';
 import { returnRequests } from '../returns/schema.ts';
 import { reasonPlace } from '../returns/service.ts';
+import { ticketUnit } from '../tickets/units.ts';
 
 // The shop's retention units, registered with the privacy engine at start: the account (profile, address book,
 // sessions), each order (contact, delivery, payment card, returns) and the e-mails sent under either. The engine
@@ -155,5 +156,5 @@ const messages: UnitKind = {
 
 /** Registers the shop's units with the privacy engine; messages last, as they are found through the others. */
 export function registerShopUnits(): void {
-  for (const kind of [account, order, messages]) registerUnitKind(kind);
+  for (const kind of [account, order, ticketUnit, messages]) registerUnitKind(kind);
 }

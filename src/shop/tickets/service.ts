@@ -305,7 +305,24 @@ export async function findDeskTicket(ctx: { db: Executor }, staff: StaffActor, r
   return ticket;
 }
 
-export type StaffTicket = Thread & { orderNumber: string | undefined; contact: { name: string | Erased; email: string | Erased } | undefined };
+export type TicketContact = { name: string | Erased; email: string | Erased };
+
+async function openContact(ctx: VaultContext, ticket: Ticket): Promise<TicketContact> {
+  const [name, email] = await openFields(ctx, ticket.unitId, [
+    { place: ticketPlace(ticket.id, 'name'), sealed: ticket.name },
+    { place: ticketPlace(ticket.id, 'email'), sealed: ticket.email },
+  ]);
+  return { name: name!, email: email! };
+}
+
+/** The whole ticket as its subject may have it, for a copy of their data: their details and the conversation. */
+export async function ticketForSubject(ctx: VaultContext, ticketId: string): Promise<(Thread & { contact: TicketContact }) | undefined> {
+  const [ticket] = await ctx.db.select().from(tickets).where(eq(tickets.id, ticketId));
+  const thread = await threadFor(ctx, ticket);
+  return thread && { ...thread, contact: await openContact(ctx, thread.ticket) };
+}
+
+export type StaffTicket = Thread & { orderNumber: string | undefined; contact: TicketContact | undefined };
 
 /**
  * A ticket as its desk works on it: the whole thread with internal notes, read for the desk's purpose and
@@ -318,13 +335,7 @@ export async function ticketForStaff(ctx: StaffTicketContext, ticket: Ticket, wi
     const purpose = DESK_PURPOSES[ticket.desk];
     const messages = await readForPurpose(ctx, tx, { subject, fields: ['ticketMessages'], purpose }, () => openMessages(vault, ticket, ['customer', 'reply', 'note']));
     const contact = withContact
-      ? await readForPurpose(ctx, tx, { subject, fields: ['name', 'email'], purpose }, async () => {
-          const [name, email] = await openFields(vault, ticket.unitId, [
-            { place: ticketPlace(ticket.id, 'name'), sealed: ticket.name },
-            { place: ticketPlace(ticket.id, 'email'), sealed: ticket.email },
-          ]);
-          return { name: name!, email: email! };
-        })
+      ? await readForPurpose(ctx, tx, { subject, fields: ['name', 'email'], purpose }, () => openContact(vault, ticket))
       : undefined;
     // The order is linked only when the number the customer gave is a real order.
     const order = ticket.orderNumber ? await findOrderByNumber(tx, ticket.orderNumber) : undefined;
