@@ -46,7 +46,7 @@ describe('customer account in a browser', () => {
     assert.ok(session?.httpOnly, 'session cookie is HttpOnly');
 
     await page.getByLabel('Name').fill('Mary Fairfax Somerville');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     assert.match((await page.getByRole('status').textContent()) ?? '', /saved/);
     assert.equal(await page.getByLabel('Name').inputValue(), 'Mary Fairfax Somerville');
 
