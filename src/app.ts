@@ -17,6 +17,7 @@ import { returnRoutes } from './shop/returns/routes.ts';
 import { checkoutRoutes } from './shop/checkout/routes.ts';
 import { testPayRoutes } from './shop/payments/testpay/routes.ts';
 import { orderRoutes } from './shop/orders/routes.ts';
+import { privacyCenterRoutes } from './shop/privacy-center/routes.ts';
 import { ticketRoutes } from './shop/tickets/routes.ts';
 
 // The whole shop: the platform's routes plus every capability's, in one Fastify app.
@@ -25,7 +26,7 @@ export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
   // Consent comes first: its hooks put the banner on, and expire refused cookies from, every page after it.
   const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
-  return [consent, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, ticketRoutes];
+  return [consent, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, ticketRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

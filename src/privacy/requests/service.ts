@@ -57,6 +57,45 @@ export type ExportDocument = {
   reads: { at: string; staffRoles: string[]; fields: string[]; purpose: string; unitId: string }[];
 };
 
+const stamp = { type: 'string', format: 'date-time' } as const;
+const names = { type: 'array', items: { type: 'string' } } as const;
+
+/** The copy's documented format, served beside the privacy center; `data` is each unit kind's own record. */
+export const EXPORT_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'A copy of the data Pledge holds about one person',
+  type: 'object',
+  required: ['format', 'generatedAt', 'units', 'disclosures', 'reads'],
+  properties: {
+    format: { const: EXPORT_FORMAT },
+    generatedAt: stamp,
+    units: {
+      description: 'One entry per record kept under its own key: the account, each order, each e-mail sent.',
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kind', 'label', 'unitId', 'data'],
+        properties: {
+          kind: { enum: ['account', 'order', 'outbox_message', 'ticket', 'consent_record'] },
+          label: { type: 'string', description: 'What the record is, in words.' },
+          unitId: { type: 'string', format: 'uuid' },
+          data: { description: 'The record with every personal value opened: account (name, email, addresses, sessions…), order (number, contact, shippingAddress, card, lines, events, returns…), e-mail (to, subject, text, sentAt).' },
+        },
+      },
+    },
+    disclosures: {
+      description: 'Every time details left Pledge: to which company or authority, why, and which fields (names, not values).',
+      type: 'array',
+      items: { type: 'object', properties: { at: stamp, recipient: { type: 'string' }, purpose: { type: 'string' }, fields: names, unitId: { type: 'string' } } },
+    },
+    reads: {
+      description: 'Every time a member of staff opened the data: their role, why, and which fields.',
+      type: 'array',
+      items: { type: 'object', properties: { at: stamp, staffRoles: names, purpose: { type: 'string' }, fields: names, unitId: { type: 'string' } } },
+    },
+  },
+} as const;
+
 const purposeWords = (purpose: string) => PURPOSES[purpose as Purpose] ?? purpose;
 
 /** Everything held about the subject, opened: each unit's export, who received which fields, and which staff read them. */

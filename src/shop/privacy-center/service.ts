@@ -1,3 +1,4 @@
+import { randomInt, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { and, eq, gt, inArray, lte } from 'drizzle-orm';
@@ -6,7 +7,7 @@ import { queueMail } from '../../platform/mail/service.ts';
 import { newToken, TOKEN_PATTERN, tokenHash, verifyPassword } from '../../platform/secrets.ts';
 import { privacyExports, privacyRequests, type RequestOutcome } from '../../privacy/requests/schema.ts';
 import { eraseForRequest, openRequest, subjectDocument, type ExportDocument, type PrivacyRequest } from '../../privacy/requests/service.ts';
-import { createUnit, isErased, openJson, sealJson, shred, type FieldPlace } from '../../privacy/vault/service.ts';
+import { blindIndex, createUnit, isErased, openJson, sealJson, shred, type FieldPlace } from '../../privacy/vault/service.ts';
 import { customers } from '../accounts/schema.ts';
 import { profile } from '../accounts/service.ts';
 import { shopContext, type ShopContext } from '../context.ts';
@@ -61,9 +62,9 @@ export type PreparedCopy = { exportId: string; token: string; requestId: string 
 
 /**
  * The job: assembles the document, writes it sealed under the export's own key, and mails the single-use link to
- * the account's address. A request whose subject is gone meanwhile yields nothing.
+ * the account's address (or the guest's, who has just typed it). A request whose subject is gone yields nothing.
  */
-export async function prepareExport(ctx: PrivacyCenterContext, exportId: string): Promise<PreparedCopy | undefined> {
+export async function prepareExport(ctx: PrivacyCenterContext, exportId: string, guestEmail?: string): Promise<PreparedCopy | undefined> {
   const [row] = await ctx.db
     .select({ export: privacyExports, request: privacyRequests })
     .from(privacyExports)
@@ -81,13 +82,14 @@ export async function prepareExport(ctx: PrivacyCenterContext, exportId: string)
     await tx.update(privacyExports).set({ status: 'ready', tokenHash: tokenHash(token), readyAt: now, expiresAt }).where(eq(privacyExports.id, exportId));
     await tx.update(privacyRequests).set({ status: 'completed', completedAt: now }).where(eq(privacyRequests.id, row.request.id));
     const me = row.request.customerId ? await profile({ ...ctx, db: tx }, row.request.customerId) : undefined;
-    if (me) await mailCopyLink(ctx, tx, me.email, token);
+    const to = guestEmail ?? me?.email;
+    if (to) await mailCopyLink(ctx, tx, to, token);
     await ctx.jobs.send(EXPIRE_EXPORT_JOB, { exportId }, { within: tx, startAfter: expiresAt });
   });
   return { exportId, token, requestId: row.request.id };
 }
 
-export async function mailCopyLink(ctx: PrivacyCenterContext, tx: Tx, to: string, token: string): Promise<void> {
+async function mailCopyLink(ctx: PrivacyCenterContext, tx: Tx, to: string, token: string): Promise<void> {
   // Sealed under a key of its own, not the account's: the link must reach the person even if they erase meanwhile.
   await queueMail(ctx, tx, `privacy-copy:${token.slice(0, 16)}`, {
     to,
@@ -203,4 +205,61 @@ export function erasureLetter(ctx: Pick<ShopContext, 'shopName'>, requestId: str
     'You have been signed out everywhere and this address no longer has an account with us.',
     `Your request's reference: ${requestId}`,
   ].join('\n');
+}
+
+// ── guests ───────────────────────────────────────────────────────────────────────────────────────────────────────
+
+export const GUEST_CODE_VALID_MS = 30 * 60 * 1000;
+export const GUEST_CODE_ATTEMPTS = 5;
+const codeHash = (requestId: string, code: string) => tokenHash(`${requestId}:${code}`);
+
+/**
+ * Someone without an account asks for a copy or erasure of what is held under an address. A 6-digit code goes to
+ * that address whether or not anything is held, and the answer is the same: the form tells a stranger nothing.
+ */
+export async function requestAsGuest(ctx: PrivacyCenterContext, kind: 'access' | 'erasure', email: string): Promise<string> {
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  return inTransaction(ctx.db, async (tx) => {
+    const request = await openRequest(ctx, tx, { kind, status: 'awaiting_verification', subject: { customerId: null, emailIndex: blindIndex(ctx.keys, 'email', email) } });
+    await tx.update(privacyRequests).set({ codeHash: codeHash(request.id, code), codeExpiresAt: new Date(ctx.clock.now().getTime() + GUEST_CODE_VALID_MS) }).where(eq(privacyRequests.id, request.id));
+    const what = kind === 'access' ? 'a copy of the data we hold about' : 'the deletion of the data we hold about';
+    await queueMail(ctx, tx, `privacy-code:${request.id}`, {
+      to: email.trim(),
+      subject: `Your ${ctx.shopName} verification code: ${code}`,
+      text: `Someone, perhaps you, asked for ${what} this address.\n\nYour code is ${code}. Enter it on the page where you asked; it works for 30 minutes.\n\nIf it was not you, ignore this message: nothing will happen.`,
+    });
+    return request.id;
+  });
+}
+
+export type GuestResult =
+  | { ok: true; kind: 'access'; token: string | undefined }
+  | { ok: true; kind: 'erasure'; outcome: RequestOutcome }
+  | { ok: false; message: string };
+
+const WRONG_CODE = 'That code is not right, or it has expired. Check the latest message we sent, or start again.';
+
+/**
+ * The guest enters the code with their address. A right code runs the request at once: the copy is prepared and
+ * its link shown and mailed; erasure runs, and its confirmation is mailed. Five wrong codes end the request.
+ */
+export async function verifyGuest(ctx: PrivacyCenterContext, requestId: string, email: string, code: string): Promise<GuestResult> {
+  const now = ctx.clock.now();
+  const verified = await inTransaction(ctx.db, async (tx) => {
+    const [request] = await tx.select().from(privacyRequests).where(and(eq(privacyRequests.id, requestId), eq(privacyRequests.status, 'awaiting_verification'))).for('update');
+    if (!request?.codeHash || !request.emailIndex || !request.codeExpiresAt || request.codeExpiresAt <= now || request.codeAttempts >= GUEST_CODE_ATTEMPTS) return undefined;
+    const right = timingSafeEqual(request.codeHash, codeHash(request.id, code)) && timingSafeEqual(request.emailIndex, blindIndex(ctx.keys, 'email', email));
+    if (!right) {
+      await tx.update(privacyRequests).set({ codeAttempts: request.codeAttempts + 1 }).where(eq(privacyRequests.id, request.id));
+      return undefined;
+    }
+    const [updated] = await tx.update(privacyRequests).set({ status: 'received', verifiedAt: now, codeHash: null }).where(eq(privacyRequests.id, request.id)).returning();
+    if (updated!.kind === 'erasure') return { kind: 'erasure' as const, outcome: await completeErasure(ctx, tx, updated!, email.trim(), { mayRestrict: true }) };
+    return { kind: 'access' as const, exportId: await startExport(ctx, tx, updated!.id) };
+  });
+  if (!verified) return { ok: false, message: WRONG_CODE };
+  if (verified.kind === 'erasure') return { ok: true, kind: 'erasure', outcome: verified.outcome };
+  // A guest's copy is small and they are waiting for it: it is prepared now, and the job finds it done.
+  const prepared = await prepareExport(ctx, verified.exportId, email.trim());
+  return { ok: true, kind: 'access', token: prepared?.token };
 }
