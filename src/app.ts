@@ -5,6 +5,7 @@ import type { Runtime } from './platform/runtime.ts';
 import { staffRoutes } from './privacy/staff/routes.ts';
 import { consentRoutes } from './privacy/consent/routes.ts';
 import { signedInCustomer } from './shop/accounts/service.ts';
+import { analyticsRoutes } from './shop/analytics/routes.ts';
 import { accountRoutes } from './shop/accounts/routes.ts';
 import { BACK_OFFICE_DESK } from './shop/backoffice/desk.ts';
 import { backOfficeRoutes } from './shop/backoffice/routes.ts';
@@ -26,7 +27,7 @@ export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
   // Consent comes first: its hooks put the banner on, and expire refused cookies from, every page after it.
   const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
-  return [consent, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, ticketRoutes];
+  return [consent, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, ticketRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

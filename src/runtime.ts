@@ -4,6 +4,7 @@ import { openRuntime, type Runtime, type RuntimeOptions } from './platform/runti
 import { inventoryProblems } from './privacy/inventory.ts';
 import { vaultMailSealer } from './privacy/vault/mail.ts';
 import { keyringFrom } from './privacy/vault/service.ts';
+import { DESTROY_SALTS_JOB, destroyOldSalts } from './shop/analytics/service.ts';
 import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
 import { shopContext } from './shop/context.ts';
 import { EXPIRE_EXPORT_JOB, expireCopies, prepareExport, PREPARE_EXPORT_JOB, privacyCenterContext } from './shop/privacy-center/service.ts';
@@ -29,5 +30,7 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
   registerShopUnits();
   runtime.jobs.define<{ exportId: string }>({ name: PREPARE_EXPORT_JOB, handler: async ({ exportId }) => void (await prepareExport(privacyCenterContext(runtime), exportId)) });
   runtime.jobs.define<{ exportId: string }>({ name: EXPIRE_EXPORT_JOB, handler: async ({ exportId }) => void (await expireCopies(privacyCenterContext(runtime), [exportId])) });
+  // Yesterday's analytics salt goes when the day ends (and is also swept by the first view of a new day).
+  runtime.jobs.define({ name: DESTROY_SALTS_JOB, handler: async () => void (await destroyOldSalts(shopContext(runtime))) });
   return runtime;
 }

@@ -53,12 +53,12 @@ export function consentRoutes(app: FastifyInstance, { database, clock, masterKey
     rememberChoice(request, reply, refusal, secure);
   });
 
-  // Pages rendered for this request carry the banner until a choice is made; cookies of a category the visitor has
-  // not granted are expired on every response.
+  // Pages rendered for this request carry the banner until a choice is made (not the settings page, which is the
+  // same form, nor the back office); cookies of a category the visitor has not granted are expired on every response.
   app.addHook('onSend', async (request, reply, payload) => {
     expireRefusedCookies(request, reply);
     if (typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload;
-    return withConsentNotice(payload, mustAsk(request) && !request.url.startsWith('/privacy/cookies'));
+    return withConsentNotice(payload, mustAsk(request) && !request.url.startsWith('/privacy/cookies') && !request.url.startsWith('/admin'));
   });
 
   app.get('/.well-known/gpc.json', (_request, reply) => reply.header('cache-control', 'public, max-age=86400').send(GPC_SUPPORT));

@@ -16,6 +16,7 @@ export const BACK_OFFICE_DESK: readonly DeskLink[] = [
   { href: '/admin/products', label: 'Products', allow: ['admin'] },
   { href: '/admin/shipping', label: 'Shipping options', allow: ['admin'] },
   { href: '/admin/tax', label: 'Tax rates', allow: ['admin'] },
+  { href: '/admin/analytics', label: 'Browsing analytics', allow: ['admin'] },
   { href: '/admin/fulfilment', label: 'Orders to ship', allow: ['fulfilment'] },
   { href: '/admin/orders', label: 'Order look-up', allow: ['support'] },
   { href: '/admin/support/tickets', label: 'Customer service', allow: ['support', 'privacy_officer'] },

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendPrivatePage, type Platform } from '../../platform/http/app.ts';
+import { allows } from '../../privacy/consent/service.ts';
+import { deskNav, staffGate } from '../backoffice/desk.ts';
+import { Slug } from '../cart/routes.ts';
+import { shopContext } from '../context.ts';
+import { analyticsReport, recordView, type AnalyticsContext, type View, type ViewKind } from './service.ts';
+import { analyticsPage } from './views.ts';
+
+// Views are recorded after the response has gone, only for visitors who allowed performance cookies (and never
+// under GPC), and only on the shop's own pages: the back office is not counted.
+
+function viewOf(request: FastifyRequest, reply: FastifyReply): { kind: ViewKind; productSlug?: string } | undefined {
+  const route = request.routeOptions.url;
+  if (!route || route.startsWith('/admin') || route.startsWith('/dev')) return undefined;
+  if (request.method === 'GET') {
+    if (reply.statusCode !== 200 || !String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return undefined;
+    return route === '/products/:slug' ? { kind: 'product', productSlug: (request.params as { slug: string }).slug } : { kind: 'page' };
+  }
+  if (request.method === 'POST' && reply.statusCode === 303) {
+    if (route === '/cart/items') {
+      const slug = Slug.safeParse((request.body as { slug?: unknown } | undefined)?.slug);
+      return slug.success ? { kind: 'cart_add', productSlug: slug.data } : undefined;
+    }
+    if (route === '/checkout/pay/:number') return { kind: 'order' };
+  }
+  return undefined;
+}
+
+export function analyticsRoutes(app: FastifyInstance, platform: Platform) {
+  const shop = shopContext(platform);
+  const ctx: AnalyticsContext = { db: shop.db, clock: shop.clock, jobs: shop.jobs, site: new URL(platform.config.baseUrl).host, salts: {} };
+  const { guard, staff } = staffGate(shop);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const seen = viewOf(request, reply);
+    if (!seen || !allows(request, 'performance')) return;
+    const view: View = {
+      ...seen,
+      path: request.routeOptions.url!,
+      clientAddress: request.ip,
+      userAgent: request.headers['user-agent'],
+      referer: request.headers.referer,
+      host: request.host,
+    };
+    // A view that cannot be recorded is lost, not an error for a visitor who already has their page.
+    await recordView(ctx, view).catch((error: Error) => request.log.warn({ error: error.name }, 'a page view was not recorded'));
+  });
+
+  app.get('/admin/analytics', { preHandler: guard({ allow: ['admin'] }) }, async (request, reply) => {
+    const report = await analyticsReport(ctx);
+    return sendPrivatePage(reply, platform.layout.page({ title: 'Browsing analytics', body: analyticsPage(report), nav: deskNav(staff(request), '/admin/analytics') }));
+  });
+}

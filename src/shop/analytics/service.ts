@@ -1,0 +1,146 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { and, count, countDistinct, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
+import type { Clock } from '../../platform/clock.ts';
+import { DAY_MS } from '../../platform/clock.ts';
+import { inTransaction, queryRows, type Executor } from '../../platform/db/index.ts';
+import type { Jobs } from '../../platform/jobs.ts';
+import { products } from '../catalog/schema.ts';
+import { analyticsSalts, pageViews } from './schema.ts';
+
+// Counting views without knowing who viewed (seed 003 §2). The visitor key lets one day's views be grouped by
+// visitor (for visits and the funnel) and nothing more: it is a keyed hash under a salt that exists for one day.
+
+export const DESTROY_SALTS_JOB = 'analytics.destroy-salts';
+
+/** The day's salt, held in memory by this instance until the day changes (the row is the shared copy). */
+export type SaltHolder = { day?: string; salt?: Buffer };
+
+export type AnalyticsContext = { db: Executor; clock: Clock; jobs: Jobs; site: string; salts: SaltHolder };
+
+export type ViewKind = 'page' | 'product' | 'cart_add' | 'order';
+
+export type View = {
+  kind: ViewKind;
+  /** The route's pattern, never the address with its query. */
+  path: string;
+  productSlug?: string | undefined;
+  clientAddress: string;
+  userAgent: string | undefined;
+  referer: string | undefined;
+  /** The host the request was made to: a referrer on it is a link within the shop. */
+  host: string;
+};
+
+const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+
+function startOfNextDay(at: Date): Date {
+  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()) + DAY_MS);
+}
+
+/** Deletes every salt but today's: after this, no key from an earlier day can be recomputed or matched. */
+export async function destroyOldSalts(ctx: { db: Executor; clock: Clock }): Promise<number> {
+  const deleted = await ctx.db.delete(analyticsSalts).where(ne(analyticsSalts.day, dayOf(ctx.clock.now()))).returning({ day: analyticsSalts.day });
+  return deleted.length;
+}
+
+/**
+ * Today's salt: made by the first view of the day (which also destroys the days before, in case the job has not
+ * run yet), shared by every instance through its row, and scheduled for destruction when the day ends.
+ */
+export async function saltOfToday(ctx: AnalyticsContext): Promise<Buffer> {
+  const now = ctx.clock.now();
+  const day = dayOf(now);
+  if (ctx.salts.day === day && ctx.salts.salt) return ctx.salts.salt;
+  const salt = await inTransaction(ctx.db, async (tx) => {
+    await destroyOldSalts({ db: tx, clock: ctx.clock });
+    await tx.insert(analyticsSalts).values({ day, salt: randomBytes(32) }).onConflictDoNothing();
+    const [row] = await tx.select({ salt: analyticsSalts.salt }).from(analyticsSalts).where(eq(analyticsSalts.day, day));
+    await ctx.jobs.send(DESTROY_SALTS_JOB, {}, { within: tx, singletonKey: day, startAfter: startOfNextDay(now) });
+    return row!.salt;
+  });
+  ctx.salts.day = day;
+  ctx.salts.salt = salt;
+  return salt;
+}
+
+export function visitorKey(salt: Buffer, site: string, clientAddress: string, userAgent: string | undefined): Buffer {
+  return createHmac('sha256', salt).update(`${site}\n${clientAddress}\n${userAgent ?? ''}`).digest();
+}
+
+export type DeviceClass = 'mobile' | 'tablet' | 'desktop' | 'bot' | 'unknown';
+
+/** A coarse class from the user agent; the user agent itself is never kept. */
+export function deviceClass(userAgent: string | undefined): DeviceClass {
+  if (!userAgent) return 'unknown';
+  if (/bot|crawl|spider|slurp|curl|wget/i.test(userAgent)) return 'bot';
+  if (/iPad|Tablet|Android(?!.*Mobile)/i.test(userAgent)) return 'tablet';
+  if (/Mobi|iPhone|Android/i.test(userAgent)) return 'mobile';
+  return 'desktop';
+}
+
+/** The host a visitor came from, when it is another site; a link within the shop is no referrer. */
+export function referrerHost(referer: string | undefined, ownHost: string): string | null {
+  if (!referer) return null;
+  try {
+    const host = new URL(referer).host.toLowerCase();
+    return host === ownHost.toLowerCase() ? null : host.slice(0, 253);
+  } catch {
+    return null;
+  }
+}
+
+/** One insert per view (the product's id looked up inside it), so recording costs a page one statement. */
+export async function recordView(ctx: AnalyticsContext, view: View): Promise<void> {
+  const now = ctx.clock.now();
+  const salt = await saltOfToday(ctx);
+  await ctx.db.insert(pageViews).values({
+    hour: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000),
+    visitorKey: visitorKey(salt, ctx.site, view.clientAddress, view.userAgent),
+    kind: view.kind,
+    path: view.path,
+    productId: view.productSlug ? sql`(select ${products.id} from ${products} where ${products.slug} = ${view.productSlug})` : null,
+    referrerHost: referrerHost(view.referer, view.host),
+    deviceClass: deviceClass(view.userAgent),
+  });
+}
+
+export type DailyCount = { day: string; visits: number; views: number };
+export type Ranked = { label: string; views: number };
+export type Funnel = { viewed: number; addedToCart: number; ordered: number };
+export type AnalyticsReport = { from: string; to: string; days: DailyCount[]; topPages: Ranked[]; topProducts: Ranked[]; funnel: Funnel; referrers: Ranked[] };
+
+/** The last `days` days, today included. A visit is one visitor key on one day (keys are only comparable within a day). */
+export async function analyticsReport(ctx: { db: Executor; clock: Clock }, days = 14): Promise<AnalyticsReport> {
+  const today = Date.parse(dayOf(ctx.clock.now()));
+  const from = new Date(today - (days - 1) * DAY_MS);
+  const to = new Date(today + DAY_MS);
+  const inRange = and(gte(pageViews.hour, from), lt(pageViews.hour, to));
+  const day = sql<string>`to_char(${pageViews.hour} at time zone 'UTC', 'YYYY-MM-DD')`;
+  const [daily, topPages, topProducts, referrers, funnels] = await Promise.all([
+    ctx.db.select({ day, visits: countDistinct(pageViews.visitorKey), views: sql<number>`count(*) filter (where ${pageViews.kind} in ('page', 'product'))` }).from(pageViews).where(inRange).groupBy(day),
+    ctx.db.select({ label: pageViews.path, views: count() }).from(pageViews).where(and(inRange, ne(pageViews.kind, 'cart_add'), ne(pageViews.kind, 'order'))).groupBy(pageViews.path).orderBy(desc(count()), pageViews.path).limit(10),
+    ctx.db.select({ label: products.name, views: count() }).from(pageViews).innerJoin(products, eq(products.id, pageViews.productId)).where(and(inRange, eq(pageViews.kind, 'product'))).groupBy(products.name).orderBy(desc(count()), products.name).limit(10),
+    ctx.db.select({ label: sql<string>`${pageViews.referrerHost}`, views: count() }).from(pageViews).where(and(inRange, isNotNull(pageViews.referrerHost))).groupBy(pageViews.referrerHost).orderBy(desc(count())).limit(10),
+    queryRows<{ viewed: number | string; added: number | string; ordered: number | string }>(
+      ctx.db,
+      sql`select count(*) filter (where viewed) as viewed, count(*) filter (where viewed and added) as added,
+            count(*) filter (where viewed and added and ordered) as ordered
+          from (select bool_or(kind = 'product') as viewed, bool_or(kind = 'cart_add') as added, bool_or(kind = 'order') as ordered
+                from ${pageViews} where ${inRange} group by ${day}, ${pageViews.visitorKey}) as visits`,
+    ),
+  ]);
+  const byDay = new Map(daily.map((d) => [d.day, d]));
+  const f = funnels[0];
+  return {
+    from: dayOf(from),
+    to: dayOf(new Date(today)),
+    days: Array.from({ length: days }, (_, i) => {
+      const d = dayOf(new Date(from.getTime() + i * DAY_MS));
+      return { day: d, visits: Number(byDay.get(d)?.visits ?? 0), views: Number(byDay.get(d)?.views ?? 0) };
+    }),
+    topPages: topPages.map((r) => ({ label: r.label, views: Number(r.views) })),
+    topProducts: topProducts.map((r) => ({ label: r.label, views: Number(r.views) })),
+    referrers: referrers.map((r) => ({ label: r.label, views: Number(r.views) })),
+    funnel: { viewed: Number(f?.viewed ?? 0), addedToCart: Number(f?.added ?? 0), ordered: Number(f?.ordered ?? 0) },
+  };
+}
