@@ -48,7 +48,7 @@ describe('customer service in a browser', () => {
     await page.getByRole('button', { name: 'Send the message' }).click();
     await page.waitForURL(/\/tickets\/T-\d+\?sent=1$/);
     const reference = /T-\d+/.exec(page.url())![0];
-    assert.match((await page.getByRole('status').first().textContent()) ?? '', new RegExp(`received your message.*${reference}`));
+    assert.match((await page.locator('.ticket').getByRole('status').first().textContent()) ?? '', new RegExp(`received your message.*${reference}`));
     const thread = (await page.locator('.thread').textContent()) ?? '';
     assert.match(thread, /I was charged twice on my card \[card number removed\]\. Can you help\?/);
     assert.match(thread, /We never need your card number/);
