@@ -230,6 +230,7 @@ forEachDatabase('customer service tickets', (kind) => {
     assert.equal(sent.statusCode, 303);
     const reference = /^\/account\/tickets\/(T-\d+)\?sent=1$/.exec(sent.headers.location as string)?.[1];
     assert.ok(reference);
+    assert.match((await shop.app.inject({ url: '/account', headers: { cookie: ada.cookie } })).body, /href="\/account\/tickets"/, 'the account page links the messages');
     const list = await shop.app.inject({ url: '/account/tickets', headers: { cookie: ada.cookie } });
     assert.ok(list.body.includes(reference));
     assert.doesNotMatch((await shop.app.inject({ url: '/account/tickets', headers: { cookie: bob.cookie } })).body, new RegExp(reference));

@@ -87,7 +87,7 @@ export function accountPage(csrf: Html, p: { name: string; email: string }, s: F
   <h1>Your account</h1>
   ${s.saved ? html`<p class="notice" role="status">Your details were saved.</p>` : ''}
   <dl><dt>E-mail</dt><dd>${p.email}</dd></dl>
-  <p><a href="/account/orders">Your orders</a> · <a href="/account/addresses">Your addresses</a> · <a href="/privacy-center">Your privacy center</a></p>
+  <p><a href="/account/orders">Your orders</a> · <a href="/account/addresses">Your addresses</a> · <a href="/account/tickets">Your messages</a> · <a href="/privacy-center">Your privacy center</a></p>
   <h2>Your details</h2>
   <form class="stacked" method="post" action="/account/profile" novalidate>
     ${csrf}
