@@ -19,6 +19,8 @@ import { checkoutRoutes } from './shop/checkout/routes.ts';
 import { testPayRoutes } from './shop/payments/testpay/routes.ts';
 import { orderRoutes } from './shop/orders/routes.ts';
 import { privacyCenterRoutes } from './shop/privacy-center/routes.ts';
+import { privacyRequestRoutes } from './privacy/requests/routes.ts';
+import { privacyQueueActions } from './shop/privacy-center/service.ts';
 import { ticketRoutes } from './shop/tickets/routes.ts';
 
 // The whole shop: the platform's routes plus every capability's, in one Fastify app.
@@ -27,7 +29,7 @@ export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
   // Consent comes first: its hooks put the banner on, and expire refused cookies from, every page after it.
   const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
-  return [consent, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, ticketRoutes];
+  return [consent, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), ticketRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

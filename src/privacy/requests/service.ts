@@ -195,3 +195,27 @@ export async function findRequest(ctx: Pick<VaultContext, 'db' | 'clock'>, id: s
 export async function requestsOfCustomer(db: Executor, customerId: string): Promise<PrivacyRequest[]> {
   return db.select().from(privacyRequests).where(eq(privacyRequests.customerId, customerId)).orderBy(asc(privacyRequests.receivedAt));
 }
+
+// ── the privacy officer's actions ───────────────────────────────────────────────────────────────────────────────
+
+export type RequestAction = { ok: true } | { ok: false; message: string };
+
+/** Staff suspect a minor (seed 000 §7): a case awaiting the privacy officer's confirmation, due in 1 business day. */
+export async function flagSuspectedMinor(ctx: Pick<VaultContext, 'clock'>, tx: Executor, subject: DataSubject, staffId: string, note: string): Promise<PrivacyRequest> {
+  return openRequest(ctx, tx, { kind: 'minor', status: 'awaiting_confirmation', subject, note, staffId });
+}
+
+/** Refuses an open request with the reason, recorded with who refused it. */
+export async function refuseRequest(ctx: Pick<VaultContext, 'db' | 'clock'>, id: string, staffId: string, note: string): Promise<RequestAction> {
+  const [row] = await ctx.db
+    .update(privacyRequests)
+    .set({ status: 'refused', completedAt: ctx.clock.now(), note, staffId, codeHash: null })
+    .where(and(eq(privacyRequests.id, id), isNull(privacyRequests.completedAt), ne(privacyRequests.status, 'refused')))
+    .returning({ id: privacyRequests.id });
+  return row ? { ok: true } : { ok: false, message: 'This request is already closed.' };
+}
+
+/** The requests staff may run now: an erasure received but not done, a minor's case awaiting confirmation. */
+export function runnable(request: Pick<PrivacyRequest, 'kind' | 'status'>): boolean {
+  return (request.kind === 'erasure' && request.status === 'received') || (request.kind === 'minor' && request.status === 'awaiting_confirmation');
+}

@@ -20,6 +20,7 @@ export const BACK_OFFICE_DESK: readonly DeskLink[] = [
   { href: '/admin/fulfilment', label: 'Orders to ship', allow: ['fulfilment'] },
   { href: '/admin/orders', label: 'Order look-up', allow: ['support'] },
   { href: '/admin/support/tickets', label: 'Customer service', allow: ['support', 'privacy_officer'] },
+  { href: '/admin/privacy', label: 'Privacy requests', allow: ['privacy_officer'] },
 ];
 
 /** The back-office menu for `staff`: the dashboard and the pages their roles open, the current one marked. */

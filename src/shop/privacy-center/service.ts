@@ -6,8 +6,11 @@ import { inTransaction, type Tx } from '../../platform/db/index.ts';
 import { queueMail } from '../../platform/mail/service.ts';
 import { newToken, TOKEN_PATTERN, tokenHash, verifyPassword } from '../../platform/secrets.ts';
 import { privacyExports, privacyRequests, type RequestOutcome } from '../../privacy/requests/schema.ts';
-import { eraseForRequest, openRequest, subjectDocument, type ExportDocument, type PrivacyRequest } from '../../privacy/requests/service.ts';
-import { blindIndex, createUnit, isErased, openJson, sealJson, shred, type FieldPlace } from '../../privacy/vault/service.ts';
+import { eraseForRequest, flagSuspectedMinor, openRequest, runnable, subjectDocument, type ExportDocument, type PrivacyRequest, type RequestAction } from '../../privacy/requests/service.ts';
+import type { QueueActions } from '../../privacy/requests/routes.ts';
+import { orders } from '../orders/schema.ts';
+import { findOrderByNumber, orderPlace } from '../orders/service.ts';
+import { blindIndex, createUnit, isErased, open, openJson, sealJson, shred, type FieldPlace } from '../../privacy/vault/service.ts';
 import { customers } from '../accounts/schema.ts';
 import { profile } from '../accounts/service.ts';
 import { shopContext, type ShopContext } from '../context.ts';
@@ -262,4 +265,48 @@ export async function verifyGuest(ctx: PrivacyCenterContext, requestId: string, 
   // A guest's copy is small and they are waiting for it: it is prepared now, and the job finds it done.
   const prepared = await prepareExport(ctx, verified.exportId, email.trim());
   return { ok: true, kind: 'access', token: prepared?.token };
+}
+
+// ── the privacy officer's queue ─────────────────────────────────────────────────────────────────────────────────
+
+/** Where to tell the subject: their account's address, or the address on one of their orders. */
+async function subjectEmail(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest): Promise<string | undefined> {
+  const vault = { ...ctx, db: tx };
+  const me = request.customerId ? await profile(vault, request.customerId) : undefined;
+  if (me) return me.email;
+  if (!request.emailIndex) return undefined;
+  const [order] = await tx.select({ id: orders.id, unitId: orders.unitId, email: orders.email }).from(orders).where(eq(orders.emailIndex, request.emailIndex)).limit(1);
+  if (!order) return undefined;
+  const email = await open(vault, order.unitId, orderPlace(order.id, 'email'), order.email);
+  return isErased(email) ? undefined : email;
+}
+
+/**
+ * Runs an erasure or a confirmed minor's case from the queue or the command line. A minor's orders are erased too,
+ * not held: keeping a child's data is not what the order-keeping laws ask for.
+ */
+export async function runRequest(ctx: PrivacyCenterContext, requestId: string, staffId: string | null): Promise<RequestAction> {
+  return inTransaction(ctx.db, async (tx) => {
+    const [request] = await tx.select().from(privacyRequests).where(eq(privacyRequests.id, requestId)).for('update');
+    if (!request || !runnable(request)) return { ok: false, message: 'This request cannot be run: it is done, refused or waits for the person.' };
+    if (staffId) await tx.update(privacyRequests).set({ staffId }).where(eq(privacyRequests.id, requestId));
+    const email = await subjectEmail(ctx, tx, request);
+    const mayRestrict = request.kind !== 'minor';
+    if (email) await completeErasure(ctx, tx, request, email, { mayRestrict });
+    else await eraseForRequest({ ...ctx, db: tx }, request, { mayRestrict });
+    return { ok: true };
+  });
+}
+
+/** Staff flag the person behind an order as a suspected minor; the privacy officer confirms from the queue. */
+export async function flagMinorByOrder(ctx: PrivacyCenterContext, orderNumber: string, staffId: string, note: string): Promise<string | undefined> {
+  const order = await findOrderByNumber(ctx.db, orderNumber);
+  if (!order) return undefined;
+  return inTransaction(ctx.db, async (tx) => (await flagSuspectedMinor(ctx, tx, { customerId: order.customerId, emailIndex: order.emailIndex }, staffId, note)).id);
+}
+
+/** What the privacy engine's queue asks of the shop, bound to this platform. */
+export function privacyQueueActions(platform: Platform): QueueActions {
+  const ctx = privacyCenterContext(platform);
+  return { run: (requestId, staffId) => runRequest(ctx, requestId, staffId), flagMinor: (number, staffId, note) => flagMinorByOrder(ctx, number, staffId, note) };
 }

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
+import { html, type Html } from '../../platform/http/html.ts';
+import { parseForm } from '../../platform/http/forms.ts';
+import { requireAccess, type Actor, type RouteAccess } from '../access.ts';
+import { staffFor } from '../staff/routes.ts';
+import { keyringFrom, type VaultContext } from '../vault/service.ts';
+import { REQUEST_KINDS } from './schema.ts';
+import { findRequest, refuseRequest, requestQueue, type RequestAction } from './service.ts';
+import { queuePage, requestPage } from './views.ts';
+
+// /admin/privacy: the privacy officer's queue of data-subject requests. Running an erasure and finding the person
+// behind an order belong to the shop, which hands them in (the engine never imports the shop).
+
+export type QueueActions = {
+  run(requestId: string, staffId: string): Promise<RequestAction>;
+  flagMinor(orderNumber: string, staffId: string, note: string): Promise<string | undefined>;
+};
+
+const QueueQuery = z.object({ kind: z.enum(REQUEST_KINDS).optional().catch(undefined), open: z.literal('1').optional().catch(undefined) });
+const IdParams = z.object({ id: z.uuid() });
+const note = z.string().trim().min(1, 'Give the reason').max(500, 'Use at most 500 characters');
+const RefuseForm = z.object({ note });
+const MinorForm = z.object({ orderNumber: z.string().trim().min(1, 'Enter an order number').max(40, 'Order numbers are shorter than that'), note });
+
+const VISITOR: Actor = { kind: 'visitor' };
+
+export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, actions: QueueActions) {
+  const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
+  const actor = async (request: FastifyRequest): Promise<Actor> => (await staffFor(vault, request)) ?? VISITOR;
+  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
+    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
+  }
+  const guard = (access: RouteAccess) => [signedIn, requireAccess(access, actor)];
+  const officer = guard({ allow: ['privacy_officer'], purpose: 'legal_obligation' });
+  const staffId = (request: FastifyRequest) => request.staff!.staffId;
+  const nav = html`<a href="/admin">Back office</a><a href="/admin/privacy" aria-current="page">Privacy requests</a>`;
+  const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, platform.layout.page({ title, body, nav }), status);
+
+  async function queue(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof queuePage>[3] = {}, status = 200) {
+    const query = QueueQuery.parse(request.query ?? {});
+    const filter = { kind: query.kind, open: query.open === '1' };
+    return page(reply, 'Privacy requests', queuePage(await requestQueue(vault, filter), filter, csrfField(reply), s), status);
+  }
+
+  app.get('/admin/privacy', { preHandler: officer }, (request, reply) => queue(request, reply));
+
+  async function showRequest(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof requestPage>[2] = {}, status = 200) {
+    const params = IdParams.safeParse(request.params);
+    const found = params.success ? await findRequest(vault, params.data.id) : undefined;
+    if (!found) return reply.callNotFound();
+    return page(reply, 'Privacy request', requestPage(found, csrfField(reply), s), status);
+  }
+
+  app.get('/admin/privacy/:id', { preHandler: officer }, (request, reply) => showRequest(request, reply));
+
+  app.post('/admin/privacy/:id/run', { preHandler: officer }, async (request, reply) => {
+    const params = IdParams.safeParse(request.params);
+    if (!params.success) return reply.callNotFound();
+    const result = await actions.run(params.data.id, staffId(request));
+    return result.ok ? reply.redirect(`/admin/privacy/${params.data.id}`, 303) : showRequest(request, reply, { message: result.message }, 409);
+  });
+
+  app.post('/admin/privacy/:id/refuse', { preHandler: officer }, async (request, reply) => {
+    const params = IdParams.safeParse(request.params);
+    if (!params.success) return reply.callNotFound();
+    const form = parseForm(RefuseForm, request.body, []);
+    if (!form.ok) return showRequest(request, reply, { errors: form.errors }, 400);
+    const result = await refuseRequest(vault, params.data.id, staffId(request), form.data.note);
+    return result.ok ? reply.redirect(`/admin/privacy/${params.data.id}`, 303) : showRequest(request, reply, { message: result.message }, 409);
+  });
+
+  app.post('/admin/privacy/minors', { preHandler: officer }, async (request, reply) => {
+    const form = parseForm(MinorForm, request.body, ['orderNumber', 'note']);
+    if (!form.ok) return queue(request, reply, { errors: form.errors, values: form.values }, 400);
+    const id = await actions.flagMinor(form.data.orderNumber, staffId(request), form.data.note);
+    if (!id) return queue(request, reply, { errors: { orderNumber: 'No order with that number' }, values: { orderNumber: form.data.orderNumber, note: form.data.note } }, 404);
+    return reply.redirect(`/admin/privacy/${id}`, 303);
+  });
+}
