@@ -184,6 +184,53 @@ const commands: Record<string, Command> = {
       return 1;
     },
   },
+  dsr: {
+    summary: 'data-subject requests: list the queue, show one, run an erasure or a confirmed minor’s case',
+    usage: 'pledge dsr list [--open] | pledge dsr show ID | pledge dsr run ID',
+    options: { open: { type: 'boolean' } },
+    allowPositionals: true,
+    async run(config, values, positionals) {
+      const [sub, id, ...extra] = positionals;
+      if (extra.length > 0 || !['list', 'show', 'run'].includes(sub ?? '') || (sub === 'list') !== (id === undefined)) {
+        throw new UsageError(positionals.length === 0 ? 'name a subcommand' : `unknown subcommand ${JSON.stringify(positionals.join(' '))}`);
+      }
+      const { z } = await import('zod');
+      if (id !== undefined && !z.uuid().safeParse(id).success) throw new UsageError('ID must be a request id (a UUID)');
+      const { openShopRuntime } = await import('./runtime.ts');
+      const { findRequest, requestQueue } = await import('./privacy/requests/service.ts');
+      const runtime = await openShopRuntime(config);
+      try {
+        const day = (at: Date | null) => at?.toISOString().slice(0, 10) ?? '-';
+        if (sub === 'list') {
+          const queue = await requestQueue({ db: runtime.database.db, clock: runtime.clock }, { open: values.open === true });
+          for (const r of queue) console.log(`${r.id}  ${r.kind.padEnd(8)} ${r.status.padEnd(22)} received ${day(r.receivedAt)}  due ${day(r.dueAt)}  ${r.completedAt ? 'done' : `${r.daysLeft} business days left`}  ${r.urgency}`);
+          console.log(`${queue.length} requests`);
+          return 0;
+        }
+        const found = await findRequest({ db: runtime.database.db, clock: runtime.clock }, id!);
+        if (!found) {
+          console.error(`pledge dsr: no request ${id}`);
+          return 1;
+        }
+        if (sub === 'show') {
+          const { customerId, emailIndex, codeHash, ...shown } = found;
+          console.log(JSON.stringify({ ...shown, subject: customerId ? 'account' : emailIndex ? 'guest address' : 'forgotten', codeSent: codeHash !== null }, null, 2));
+          return 0;
+        }
+        await runtime.jobs.start({ work: false });
+        const { privacyCenterContext, runRequest } = await import('./shop/privacy-center/service.ts');
+        const result = await runRequest(privacyCenterContext(runtime), id!, null);
+        if (!result.ok) {
+          console.error(`pledge dsr: ${result.message}`);
+          return 1;
+        }
+        console.log(`request ${id} run: ${JSON.stringify((await findRequest({ db: runtime.database.db, clock: runtime.clock }, id!))!.outcome)}`);
+        return 0;
+      } finally {
+        await runtime.close();
+      }
+    },
+  },
 };
 
 function usage(): string {
