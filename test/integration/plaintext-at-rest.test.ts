@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { sql } from 'drizzle-orm';
-import { migrateDatabase, openDatabase, queryRows } from '../../src/platform/db/index.ts';
 import { addItem } from '../../src/shop/cart/service.ts';
 import { payOrder, placeOrder } from '../../src/shop/checkout/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { cardSchema } from '../../src/shop/payments/testpay/service.ts';
-import { forEachDatabase, freshDatabase, type TestDatabase } from '../support/databases.ts';
+import { databaseFiles, diskDatabase, foundIn, type DiskDatabase } from '../support/at-rest.ts';
+import { forEachDatabase } from '../support/databases.ts';
 import { csrfFor, eventually, mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
 // Zero plaintext personal data at rest (issue 5): after an account is registered and a guest buys and pays, the
@@ -19,27 +16,9 @@ import { csrfFor, eventually, mailsTo, startTestShop, type TestShop } from '../s
 
 const CARD = '4242424242424242';
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await fs.promises.readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-}
-
-/** Which of `needles` occur in any file under `dirs`, as UTF-8 bytes. */
-async function foundIn(dirs: string[], needles: string[]): Promise<string[]> {
-  const found = new Set<string>();
-  for (const dir of dirs) {
-    for (const file of await filesUnder(dir)) {
-      const bytes = await fs.promises.readFile(file);
-      for (const needle of needles) if (bytes.includes(Buffer.from(needle))) found.add(`${needle} in ${path.relative(dir, file)}`);
-    }
-  }
-  return [...found];
-}
-
 forEachDatabase('plaintext at rest', (kind) => {
   let shop: TestShop;
-  let dataDirs: string[];
-  let pgliteDir: string | undefined;
+  let disk: DiskDatabase;
   const marker = randomBytes(5).toString('hex');
   const person = {
     name: `Quillon Farthingale ${marker}`,
@@ -49,22 +28,13 @@ forEachDatabase('plaintext at rest', (kind) => {
   };
 
   before(async () => {
-    let database: TestDatabase;
-    if (kind === 'pglite') {
-      // On disk, not in memory, so there are files to search.
-      pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-at-rest-'));
-      const opened = await openDatabase({ dataDir: pgliteDir });
-      await migrateDatabase(opened);
-      database = Object.assign(opened, { drop: () => opened.close() });
-    } else {
-      database = await freshDatabase('postgres');
-    }
-    shop = await startTestShop(kind, { database, work: true });
+    disk = await diskDatabase(kind);
+    shop = await startTestShop(kind, { database: disk.database, work: true });
   });
   after(async () => {
     await shop.stop();
     await shop.database.drop();
-    if (pgliteDir) fs.rmSync(pgliteDir, { recursive: true, force: true });
+    if (disk.pgliteDir) fs.rmSync(disk.pgliteDir, { recursive: true, force: true });
   });
 
   test('registration, a guest order and its payment leave no plaintext name, e-mail, phone, street or card number', async () => {
@@ -96,16 +66,7 @@ forEachDatabase('plaintext at rest', (kind) => {
     // The mails were really sent (so their sealed copies went through the outbox and were released).
     await eventually(async () => (await mailsTo(shop, person.email)).length >= 2, 20_000, 'verification and confirmation mails');
 
-    if (kind === 'pglite') {
-      await shop.stop();
-      dataDirs = [pgliteDir!];
-    } else {
-      // Written pages reach the files at a checkpoint; the write-ahead log has them already.
-      await queryRows(shop.database.db, sql`checkpoint`);
-      const [{ dir }] = await queryRows<{ dir: string }>(shop.database.db, sql`select current_setting('data_directory') as dir`) as [{ dir: string }];
-      const [{ oid }] = await queryRows<{ oid: number }>(shop.database.db, sql`select oid from pg_database where datname = current_database()`) as [{ oid: number }];
-      dataDirs = [path.join(dir, 'base', String(oid)), path.join(dir, 'pg_wal')];
-    }
+    const dataDirs = await databaseFiles(shop, disk);
     const needles = [person.name, person.email, person.phone, person.street, CARD, '4242 4242 4242 4242'];
     // The check must be able to fail: the marker itself is stored nowhere, but the product bought is.
     assert.deepEqual(await foundIn(dataDirs, ['Gentle Oat Cleanser']).then((hits) => hits.length > 0), true, 'the search reads the data files');
