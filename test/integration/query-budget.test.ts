@@ -23,8 +23,9 @@ const BUDGETS = {
   payPage: 7,
   customerOrder: 8,
   customerOrders: 2,
-  // The audited read: the order, its lines and events, and the audit chain's lock, head and new event.
-  fulfilmentOrder: 14,
+  // The audited read: the order, its lines and events, whether it is held for a legal obligation only, and the
+  // audit chain's lock, head and new event.
+  fulfilmentOrder: 15,
   fulfilmentQueue: 5,
   apiOrders: 2,
 } as const;
