@@ -41,17 +41,21 @@ export function decodeChoice(value: string): Choice | undefined {
   return { visitorId, revision, granted: categories as OptionalCategory[], method: method as ConsentMethod, underGpc: gpc === 'g' };
 }
 
-// The choice in force for a request: the one just made on it, else its cookie's.
-const madeNow = new WeakMap<FastifyRequest, Choice>();
+// The choice in force for a request: the one just made on it, else its cookie's, checked once per request.
+const choices = new WeakMap<FastifyRequest, Choice | null>();
 
-/** The visitor's choice, whatever revision it was made under (the receipt finds their records by its id). */
-export function storedChoice(request: FastifyRequest): Choice | undefined {
-  const now = madeNow.get(request);
-  if (now) return now;
+function cookieChoice(request: FastifyRequest): Choice | undefined {
   const raw = request.cookies[CONSENT_COOKIE];
   if (!raw) return undefined;
   const unsigned = request.unsignCookie(raw);
   return unsigned.valid && unsigned.value ? decodeChoice(unsigned.value) : undefined;
+}
+
+/** The visitor's choice, whatever revision it was made under (the receipt finds their records by its id). */
+export function storedChoice(request: FastifyRequest): Choice | undefined {
+  let choice = choices.get(request);
+  if (choice === undefined) choices.set(request, (choice = cookieChoice(request) ?? null));
+  return choice ?? undefined;
 }
 
 /** The choice that counts: one made under the current cookie list (a new revision asks again). */
@@ -78,7 +82,7 @@ export function mustAsk(request: FastifyRequest): boolean {
 
 /** Puts a choice into force for this response and the visitor's next requests. */
 export function rememberChoice(request: FastifyRequest, reply: FastifyReply, choice: Choice, secure: boolean) {
-  madeNow.set(request, choice);
+  choices.set(request, choice);
   reply.setCookie(CONSENT_COOKIE, encodeChoice(choice), { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: true, maxAge: CONSENT_MAX_AGE_SECONDS });
 }
 

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Platform } from '../../platform/http/app.ts';
-import { compressPage, sendCompressed } from '../../platform/http/compression.ts';
-import type { Html } from '../../platform/http/html.ts';
+import { compressPage, sendCompressed, type CompressedPage } from '../../platform/http/compression.ts';
+import { html, type Html } from '../../platform/http/html.ts';
+import { sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { withConsentNotice } from '../../privacy/consent/routes.ts';
 import { mustAsk } from '../../privacy/consent/service.ts';
+import { alsoViewed, recentlyViewed, recentProducts, rememberView } from '../recommendations/service.ts';
+import { RECENTLY_VIEWED_SLOT, recentlyViewedView, suggestionsView } from '../recommendations/views.ts';
 import { createCatalogCache } from './cache.ts';
 import { productImageSvg } from './images.ts';
 import {
@@ -75,8 +77,9 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
   async function productPage(slug: string): Promise<CatalogPage> {
     const [product, categories] = await Promise.all([findProduct(ctx, slug), listCategories(ctx)]);
     if (!product) return undefined;
-    const variants = product.variantGroup === null ? [] : await listVariants(ctx, product.variantGroup);
-    return { title: productTitle(product), description: product.summary, body: productView(product, variants), nav: categoryNav(categories, product.categorySlug) };
+    const [variants, suggestions] = await Promise.all([product.variantGroup === null ? [] : listVariants(ctx, product.variantGroup), alsoViewed(ctx, product.id)]);
+    const body = html`${productView(product, variants)}${suggestionsView(suggestions)}`;
+    return { title: productTitle(product), description: product.summary, body, nav: categoryNav(categories, product.categorySlug) };
   }
 
   async function searchPage(q: string, sort: SearchSort, page: number): Promise<CatalogPage> {
@@ -92,12 +95,16 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
   // Catalogue pages are the same for every visitor, so whole pages are cached as encoded and compressed bytes:
   // encoding a 12 kB page to UTF-8 on every request was the largest single cost left in the listing. A visitor who
   // has not answered the cookie banner yet gets the page's other copy, the one with the banner.
-  async function sendCached(request: FastifyRequest, reply: FastifyReply, key: string, build: () => Promise<CatalogPage>, from = cache) {
+  function cachedPage(request: FastifyRequest, key: string, build: () => Promise<CatalogPage>, from = cache): Promise<CompressedPage | undefined> {
     const ask = mustAsk(request);
-    const bytes = await from.get(ask ? `${key}:ask` : key, async () => {
+    return from.get(ask ? `${key}:ask` : key, async () => {
       const page = await build();
       return page && compressPage(Buffer.from(withConsentNotice(layout.page({ title: page.title, body: page.body, nav: page.nav, ...(page.description ? { description: page.description } : {}) }), ask)));
     });
+  }
+
+  async function sendCached(request: FastifyRequest, reply: FastifyReply, key: string, build: () => Promise<CatalogPage>, from = cache) {
+    const bytes = await cachedPage(request, key, build, from);
     return bytes ? sendCompressed(request, reply, bytes, 'text/html; charset=utf-8') : reply.callNotFound();
   }
 
@@ -116,7 +123,17 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
   app.get('/products/:slug', async (request, reply) => {
     const params = SlugParams.safeParse(request.params);
     if (!params.success) return reply.callNotFound();
-    return sendCached(request, reply, `product:${params.data.slug}`, () => productPage(params.data.slug));
+    const { slug } = params.data;
+    // "Customers also viewed" follows the co-views, so a product page is built afresh each day.
+    const bytes = await cachedPage(request, `product:${slug}:${clock.now().toISOString().slice(0, 10)}`, () => productPage(slug));
+    if (!bytes) return reply.callNotFound();
+    // With shopping-experience consent the page also lists the visitor's own recently viewed products: that copy
+    // is theirs alone, so it is filled in here and never cached.
+    const recent = recentlyViewed(request).filter((s) => s !== slug);
+    rememberView(request, reply, slug, config.env === 'production');
+    if (recent.length === 0) return sendCompressed(request, reply, bytes, 'text/html; charset=utf-8');
+    const markup = bytes.identity.toString('utf8').replace(RECENTLY_VIEWED_SLOT, recentlyViewedView(await recentProducts(ctx, recent)).value);
+    return sendPrivatePage(reply, markup);
   });
 
   app.get('/search', async (request, reply) => {
