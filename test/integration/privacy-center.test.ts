@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { eq, inArray } from 'drizzle-orm';
 import { inTransaction } from '../../src/platform/db/index.ts';
 import { AccessDenied, type StaffActor } from '../../src/privacy/access.ts';
+import { consentHistory, recordChoice } from '../../src/privacy/consent/service.ts';
 import { disclose } from '../../src/privacy/disclosure/service.ts';
 import { privacyExports, privacyRequests } from '../../src/privacy/requests/schema.ts';
 import { subjectDocument } from '../../src/privacy/requests/service.ts';
@@ -85,6 +86,8 @@ forEachDatabase('privacy center', (kind) => {
     await buy({ customerId: bobAccount.customerId }, bob);
     await buy('guest', bob);
 
+    await recordChoice(ctx(), { customerId: annAccount.customerId, granted: ['performance'], method: 'banner', underGpc: false });
+    await recordChoice(ctx(), { customerId: bobAccount.customerId, granted: [], method: 'banner', underGpc: false });
     // Support read Ann's first order; its parcel went to the carrier.
     await orderForStaff({ ...ctx(), actor: support }, annOrders[0]!, 'customer_support', ['recipientName']);
     const firstUnit = await unitOf(annOrders[0]!);
@@ -99,6 +102,8 @@ forEachDatabase('privacy center', (kind) => {
     assert.equal(kinds.filter((k) => k === 'account').length, 1);
     assert.equal(kinds.filter((k) => k === 'order').length, 3, 'both account orders and the guest order under the same address');
     assert.ok(kinds.filter((k) => k === 'outbox_message').length >= 3, 'the e-mails sent to Ann');
+    const consent = copy.units.find((u) => u.kind === 'consent_record');
+    assert.deepEqual((consent?.data as { choice: { granted: string[] } }[]).map((c) => c.choice.granted), [['performance']]);
     const text = JSON.stringify(copy);
     for (const value of [ann.name, ann.email, ann.street, `${ann.street} (home)`, ann.phone, '4242']) assert.ok(text.includes(value), `the copy holds ${value}`);
     for (const value of [bob.name, bob.email, bob.street]) assert.ok(!text.includes(value), `the copy holds nothing of Bob's (${value})`);
@@ -134,6 +139,7 @@ forEachDatabase('privacy center', (kind) => {
     const account = await signedInCustomer(shop, dee.name, dee.email);
     const [paid, unpaid] = [await buy({ customerId: account.customerId }, dee), await buy({ customerId: account.customerId }, dee, false)];
     const orderUnits = [await unitOf(paid), await unitOf(unpaid)];
+    await recordChoice(ctx(), { customerId: account.customerId, granted: ['experience'], method: 'settings', underGpc: false });
     const [{ unitId: accountUnit }] = (await shop.database.db.select({ unitId: customers.unitId }).from(customers).where(eq(customers.id, account.customerId))) as [{ unitId: string }];
 
     const wrong = await eraseAccount(ctx(), account.customerId, 'not the password');
@@ -145,6 +151,8 @@ forEachDatabase('privacy center', (kind) => {
     until.setUTCFullYear(until.getUTCFullYear() + 3);
     assert.deepEqual(erased.outcome.held.map((h) => [h.kind, h.count, h.until]), [['order', 2, until.toISOString().slice(0, 10)]]);
     assert.ok(erased.outcome.erased.some((e) => e.kind === 'account' && e.count === 1));
+    assert.ok(erased.outcome.erased.some((e) => e.kind === 'consent_record' && e.count === 1));
+    assert.deepEqual(await consentHistory(ctx(), { customerId: account.customerId }), []);
 
     const letter = (await mailsTo(shop, dee.email)).find((m) => m.subject.includes('has been deleted'));
     assert.ok(letter, 'the confirmation e-mail went out');

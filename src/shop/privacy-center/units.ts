@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, or, type SQL } from 'drizzle-orm';
 import { outbox } from '../../platform/mail/schema.ts';
+import { consentRecords } from '../../privacy/consent/schema.ts';
 import { registerUnitKind, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
 import { isErased, openJson, shred } from '../../privacy/vault/service.ts';
@@ -128,6 +129,34 @@ const order: UnitKind = {
   },
 };
 
+/** Cookie and marketing choices, one unit per browser the person chose on; found through their account. */
+const consents: UnitKind = {
+  kind: 'consent_record',
+  label: 'Your cookie choices',
+  async find(ctx, subject, found) {
+    const customerIds = [subject.customerId, ...found.filter((u) => u.kind === 'account').map((u) => u.rowId)].filter((id): id is string => id !== null);
+    if (customerIds.length === 0) return [];
+    const rows = await ctx.db.selectDistinct({ unitId: consentRecords.unitId }).from(consentRecords).where(inArray(consentRecords.customerId, [...new Set(customerIds)]));
+    return rows.map((r) => ({ kind: 'consent_record' as const, unitId: r.unitId, rowId: r.unitId }));
+  },
+  async exportUnit(ctx, unit) {
+    const rows = await ctx.db.select().from(consentRecords).where(eq(consentRecords.unitId, unit.unitId)).orderBy(asc(consentRecords.recordedAt));
+    return Promise.all(
+      rows.map(async (r) => ({
+        recordedAt: iso(r.recordedAt),
+        policyRevision: r.policyRevision,
+        choice: opened(await openJson(ctx, r.unitId, { table: 'consent_record', column: 'choice', rowId: r.id }, r.choice)),
+      })),
+    );
+  },
+  async erase(ctx, unit, { reason }) {
+    // The choices of the browser as a whole go, those made before signing in too: it was the same person.
+    await ctx.db.delete(consentRecords).where(eq(consentRecords.unitId, unit.unitId));
+    await shred(ctx, [unit.unitId], reason);
+    return { erased: true };
+  },
+};
+
 const messages: UnitKind = {
   kind: 'outbox_message',
   label: 'E-mails we sent you',
@@ -156,5 +185,5 @@ const messages: UnitKind = {
 
 /** Registers the shop's units with the privacy engine; messages last, as they are found through the others. */
 export function registerShopUnits(): void {
-  for (const kind of [account, order, ticketUnit, messages]) registerUnitKind(kind);
+  for (const kind of [account, order, ticketUnit, consents, messages]) registerUnitKind(kind);
 }
