@@ -16,7 +16,7 @@ import { seedDemoCatalog } from '../src/shop/catalog/seed.ts';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
 
 // `npm run bench [-- --duration N] [--connections N] [--only pglite|postgres]`: load-tests a Fastify hello-world,
-// then Pledge's home page, a product page, a search, the store API's product list, add-to-cart and whole checkouts
+// then Pledge's home page, a product page (also for visitors with analytics off and on), a search, the store API's product list, add-to-cart and whole checkouts
 // (orders per second) on PGlite and on PostgreSQL, times a PGlite cold start, prints one table and writes it to
 // bench/results/latest.json. Every server is a child process, so that on a small machine
 // the server and the load generator each get a core. Targets are printed for information; they never fail a run.
@@ -35,6 +35,8 @@ const ADD_TO_CART = '/api/store/cart/items';
 /** Bought by every checkout; the bench gives it stock enough for any run. */
 const CHECKOUT_PRODUCT = 'hyaluronic-water-gel';
 const CHECKOUT_TARGET = 300;
+/** The product page with analytics on may serve at most 10% fewer requests than with it off. */
+const ANALYTICS_TARGET = 0.9;
 /** The servers' master key, so that this process can make TestPay tokens they accept (see cardToken). */
 const MASTER_KEY = randomBytes(32);
 const USAGE = 'usage: npm run bench -- [--duration SECONDS (1-600, default 10)] [--connections N (1-1000, default 50)] [--only pglite|postgres]';
@@ -215,6 +217,20 @@ async function measure(scenario: string, server: Server, urlPath: string, option
   };
 }
 
+/** The cookies of a visitor who answered the cookie banner with `answer` (form fields after `from=banner`). */
+async function consentCookie(server: Server, answer: string): Promise<string> {
+  const response = await fetch(`${server.base}/privacy/cookies`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.base },
+    body: `from=banner&${answer}`,
+  });
+  await response.arrayBuffer();
+  const cookie = response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  if (response.status !== 303 || !cookie) throw new Error(`${server.name}: answering the cookie banner answered ${response.status}, not 303 with a cookie`);
+  return cookie;
+}
+
 async function measureAddToCart(scenario: string, server: Server, options: Options): Promise<Row> {
   // No cart token: every request is a new visitor's first add, which creates a cart (201).
   const body = JSON.stringify({ slug: CHECKOUT_PRODUCT, quantity: 1 });
@@ -304,6 +320,9 @@ async function benchPledge(engine: Engine, dir: string, options: Options, databa
     // What a browser asks for: the same page, brotli-compressed when it was cached.
     await measure(`listing br · ${label}`, server, LISTING, options, { 'accept-encoding': 'br' }),
     await measure(`product · ${label}`, server, PRODUCT, options),
+    // The product page for a visitor who refused analytics and for one who allowed it (each view then recorded).
+    await measure(`product, analytics off · ${label}`, server, PRODUCT, options, { cookie: await consentCookie(server, 'answer=reject') }),
+    await measure(`product, analytics on · ${label}`, server, PRODUCT, options, { cookie: await consentCookie(server, 'answer=choose&categories=performance') }),
     await measure(`search · ${label}`, server, SEARCH, options),
     await measure(`store API list · ${label}`, server, STORE_API_LIST, options),
     await measureAddToCart(`add-to-cart · ${label}`, server, options),
@@ -343,6 +362,15 @@ function targetFor(row: Row, options: Options): Row['target'] {
     return { text: `p99 < 10 ms${options.connections === 50 ? '' : ' (set at 50 conn.)'}`, met: row.p99Ms < 10 };
   }
   return undefined;
+}
+
+/** The product page's throughput with analytics on over off, per engine, from the same run. */
+function analyticsCosts(rows: Row[]): { engine: string; ratio: number }[] {
+  return ['PGlite', 'PostgreSQL'].flatMap((engine) => {
+    const on = rows.find((r) => r.scenario === `product, analytics on · ${engine}`);
+    const off = rows.find((r) => r.scenario === `product, analytics off · ${engine}`);
+    return on && off && off.requestsPerSec > 0 ? [{ engine, ratio: on.requestsPerSec / off.requestsPerSec }] : [];
+  });
 }
 
 function table(rows: Row[]): string {
@@ -389,6 +417,10 @@ async function main(): Promise<void> {
       `${options.connections} connections, ${WARMUP_S} s warm-up + ${options.duration} s measured per scenario\n`,
   );
   console.log(table(rows));
+  const analyticsCost = analyticsCosts(rows);
+  for (const { engine, ratio } of analyticsCost) {
+    console.log(`\nproduct page with analytics on ÷ off (${engine}): ${ratio.toFixed(2)}× the requests per second   target ≥ ${ANALYTICS_TARGET} (< 10% slower): ${ratio >= ANALYTICS_TARGET ? 'met' : 'NOT met'}`);
+  }
   if (coldStart !== undefined) {
     const met = coldStart < COLD_START_TARGET_MS ? 'met' : 'NOT met';
     console.log(`\ncold start (PGlite, seeded data dir, spawn → first 200 on GET /): ${coldStart.toFixed(0)} ms   target < ${COLD_START_TARGET_MS} ms: ${met}`);
@@ -402,6 +434,7 @@ async function main(): Promise<void> {
     options: { ...options, warmupSeconds: WARMUP_S },
     rows,
     coldStart: coldStart === undefined ? null : { ms: Math.round(coldStart), targetMs: COLD_START_TARGET_MS },
+    analyticsCost,
   };
   fs.writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults written to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);

@@ -4,7 +4,7 @@ import { allows } from '../../privacy/consent/service.ts';
 import { deskNav, staffGate } from '../backoffice/desk.ts';
 import { Slug } from '../cart/routes.ts';
 import { shopContext } from '../context.ts';
-import { analyticsReport, recordView, type AnalyticsContext, type View, type ViewKind } from './service.ts';
+import { analyticsReport, createViewRecorder, type AnalyticsContext, type View, type ViewKind } from './service.ts';
 import { analyticsPage } from './views.ts';
 
 // Views are recorded after the response has gone, only for visitors who allowed performance cookies (and never
@@ -31,6 +31,9 @@ export function analyticsRoutes(app: FastifyInstance, platform: Platform) {
   const shop = shopContext(platform);
   const ctx: AnalyticsContext = { db: shop.db, clock: shop.clock, jobs: shop.jobs, site: new URL(platform.config.baseUrl).host, salts: {} };
   const { guard, staff } = staffGate(shop);
+  // A view that cannot be recorded is lost, not an error for a visitor who already has their page.
+  const views = createViewRecorder(ctx, (error) => platform.log.warn({ error: error.name }, 'page views were not recorded'));
+  app.addHook('onClose', () => views.flush());
 
   app.addHook('onResponse', async (request, reply) => {
     const seen = viewOf(request, reply);
@@ -43,8 +46,7 @@ export function analyticsRoutes(app: FastifyInstance, platform: Platform) {
       referer: request.headers.referer,
       host: request.host,
     };
-    // A view that cannot be recorded is lost, not an error for a visitor who already has their page.
-    await recordView(ctx, view).catch((error: Error) => request.log.warn({ error: error.name }, 'a page view was not recorded'));
+    await views.record(view).catch((error: Error) => request.log.warn({ error: error.name }, 'a page view was not recorded'));
   });
 
   app.get('/admin/analytics', { preHandler: guard({ allow: ['admin'] }) }, async (request, reply) => {
