@@ -130,5 +130,8 @@ forEachDatabase('privacy center pages', (kind) => {
     assert.equal(copy.statusCode, 200);
     const document = JSON.parse(copy.body) as { units: { kind: string; data: { recipientName?: string } }[] };
     assert.deepEqual(document.units.filter((u) => u.kind === 'order').map((u) => u.data.recipientName), ['Lou Brand']);
+    const [request] = await shop.database.db.select().from(privacyRequests).where(eq(privacyRequests.id, action.split('/').at(-1)!));
+    assert.equal(request!.status, 'completed');
+    assert.equal(request!.emailIndex, null, 'the answered request forgets the address');
   });
 });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, isNull, ne, or, type SQL } from 'drizzle-orm';
-import type { Executor, Tx } from '../../platform/db/index.ts';
-import { listReadsOf } from '../audit/service.ts';
-import { listDisclosuresOf } from '../disclosure/service.ts';
+import { and, asc, eq, inArray, isNull, ne, or, type SQL } from 'drizzle-orm';
+import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
+import { auditEvents } from '../audit/schema.ts';
+import { disclosures as disclosureLedger } from '../disclosure/schema.ts';
 import { PROCESSORS, PURPOSES, type Processor, type Purpose } from '../inventory.ts';
 import { eraseUnits, exportUnits, kindOf, unitsOf, type DataSubject, type ErasureReport, type ExportedUnit } from '../units.ts';
-import type { VaultContext } from '../vault/service.ts';
+import { loadKeys, type VaultContext } from '../vault/service.ts';
 import { privacyRequests, type RequestKind, type RequestOutcome, type RequestStatus } from './schema.ts';
 import { businessCalendar, deadlinesFor, urgencyOf, type Urgency } from './sla.ts';
 
@@ -100,27 +100,32 @@ const purposeWords = (purpose: string) => PURPOSES[purpose as Purpose] ?? purpos
 
 /** Everything held about the subject, opened: each unit's export, who received which fields, and which staff read them. */
 export async function subjectDocument(ctx: VaultContext, subject: DataSubject): Promise<ExportDocument> {
-  const units = await unitsOf(ctx, subject);
-  const keyed = [...new Set(units.filter((u) => u.kind !== 'outbox_message').map((u) => u.unitId))];
-  const disclosures: ExportDocument['disclosures'] = [];
-  const reads: ExportDocument['reads'] = [];
-  for (const unitId of keyed) {
-    for (const d of await listDisclosuresOf(ctx.db, unitId)) {
-      const recipient = d.processor ? PROCESSORS[d.processor as Processor].label : `${d.authority} (${d.legalBasis})`;
-      disclosures.push({ at: d.at.toISOString(), recipient, purpose: purposeWords(d.purpose), fields: d.fields, unitId });
-    }
-    for (const r of await listReadsOf(ctx.db, { unitId })) {
-      reads.push({ at: r.at.toISOString(), staffRoles: r.staffRoles, fields: r.fields, purpose: purposeWords(r.purpose), unitId });
-    }
-  }
-  const byTime = (a: { at: string }, b: { at: string }) => a.at.localeCompare(b.at);
-  return {
-    format: EXPORT_FORMAT,
-    generatedAt: ctx.clock.now().toISOString(),
-    units: await exportUnits(ctx, units),
-    disclosures: disclosures.sort(byTime),
-    reads: reads.sort(byTime),
-  };
+  // One snapshot, and one transaction so that every unit's key is read once, all of them in one statement.
+  return inTransaction(ctx.db, async (tx) => {
+    const vault = { ...ctx, db: tx };
+    const units = await unitsOf(vault, subject);
+    await loadKeys(vault, units.map((u) => u.unitId));
+    const keyed = [...new Set(units.filter((u) => u.kind !== 'outbox_message').map((u) => u.unitId.toLowerCase()))];
+    const [disclosed, read] = keyed.length === 0
+      ? [[], []]
+      : await Promise.all([
+          tx.select().from(disclosureLedger).where(inArray(disclosureLedger.subjectUnitId, keyed)).orderBy(asc(disclosureLedger.id)),
+          tx.select().from(auditEvents).where(inArray(auditEvents.subjectUnitId, keyed)).orderBy(asc(auditEvents.id)),
+        ]);
+    return {
+      format: EXPORT_FORMAT,
+      generatedAt: ctx.clock.now().toISOString(),
+      units: await exportUnits(vault, units),
+      disclosures: disclosed.map((d) => ({
+        at: d.at.toISOString(),
+        recipient: d.processor ? PROCESSORS[d.processor as Processor].label : `${d.authority} (${d.legalBasis})`,
+        purpose: purposeWords(d.purpose),
+        fields: d.fields,
+        unitId: d.subjectUnitId,
+      })),
+      reads: read.map((r) => ({ at: r.at.toISOString(), staffRoles: r.staffRoles, fields: r.fields, purpose: purposeWords(r.purpose), unitId: r.subjectUnitId })),
+    };
+  });
 }
 
 // ── erasure ──────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -103,6 +103,20 @@ async function dataKeyOf(ctx: VaultContext, unitId: string): Promise<Buffer | un
   return key;
 }
 
+/**
+ * Reads many units' keys in one statement into the transaction's cache, for work that opens many units at once (a
+ * copy of someone's data). Outside a transaction there is no cache, so it does nothing.
+ */
+export async function loadKeys(ctx: VaultContext, unitIds: readonly string[]): Promise<void> {
+  const cache = transactionKeys(ctx.db);
+  const missing = [...new Set(unitIds)].filter((id) => !cache?.has(id));
+  if (!cache || missing.length === 0) return;
+  for (const row of await ctx.db.select().from(unitKeys).where(inArray(unitKeys.unitId, missing))) {
+    if (row.kekId !== ctx.keys.kekId) continue; // dataKeyOf reports it when the unit is opened
+    cache.set(row.unitId, gcmOpen(ctx.keys.kek, row.wrappedKey, wrapAad(row.unitId, row.keyId)));
+  }
+}
+
 /** Seals values for one unit (one key look-up for all of them). A shredded or unknown unit cannot take new data. */
 export async function sealFields(ctx: VaultContext, unit: UnitRef, fields: { place: FieldPlace; value: string }[]): Promise<Buffer[]> {
   const key = await dataKeyOf(ctx, unit.id);

@@ -109,7 +109,7 @@ export async function requestOrderLink(ctx: OrderContext, number: string, email:
 
 export type OrderContact = { email: string | Erased; recipientName: string | Erased; phone: string | Erased | undefined; address: Omit<ShippingAddress, 'recipientName' | 'phone'> | Erased };
 
-async function openContact(ctx: VaultContext, order: Order): Promise<OrderContact> {
+export async function openContact(ctx: VaultContext, order: Order): Promise<OrderContact> {
   const sealed = [
     { place: orderPlace(order.id, 'email'), sealed: order.email },
     { place: orderPlace(order.id, 'recipient_name'), sealed: order.recipientName },

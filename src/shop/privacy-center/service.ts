@@ -83,7 +83,8 @@ export async function prepareExport(ctx: PrivacyCenterContext, exportId: string,
   const expiresAt = new Date(now.getTime() + EXPORT_VALID_MS);
   await inTransaction(ctx.db, async (tx) => {
     await tx.update(privacyExports).set({ status: 'ready', tokenHash: tokenHash(token), readyAt: now, expiresAt }).where(eq(privacyExports.id, exportId));
-    await tx.update(privacyRequests).set({ status: 'completed', completedAt: now }).where(eq(privacyRequests.id, row.request.id));
+    // A guest's request keeps no trace of the address once answered; a customer's stays listed in their center.
+    await tx.update(privacyRequests).set({ status: 'completed', completedAt: now, emailIndex: row.request.customerId ? row.request.emailIndex : null }).where(eq(privacyRequests.id, row.request.id));
     const me = row.request.customerId ? await profile({ ...ctx, db: tx }, row.request.customerId) : undefined;
     const to = guestEmail ?? me?.email;
     if (to) await mailCopyLink(ctx, tx, to, token);

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, or, type SQL } from 'drizzle-orm';
 import { outbox } from '../../platform/mail/schema.ts';
 import { consentRecords } from '../../privacy/consent/schema.ts';
-import { registerUnitKind, type UnitKind } from '../../privacy/units.ts';
+import { registerUnitKind, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
-import { isErased, openJson, shred } from '../../privacy/vault/service.ts';
+import { isErased, openFields, openJson, shred, type VaultContext } from '../../privacy/vault/service.ts';
 import { listAddresses } from '../accounts/addresses.ts';
 import { customers, customerSessions } from '../accounts/schema.ts';
 import { profile } from '../accounts/service.ts';
-import { orderPasses, orders } from '../orders/schema.ts';
-import { orderForSubject } from '../orders/service.ts';
+import { payments } from '../payments/schema.ts';
+import { orderEvents, orderLines, orderPasses, orders } from '../orders/schema.ts';
+import { openContact } from '../orders/service.ts';
 import { returnRequests } from '../returns/schema.ts';
 import { reasonPlace } from '../returns/service.ts';
 import { ticketUnit } from '../tickets/units.ts';
@@ -70,6 +71,60 @@ const account: UnitKind = {
   },
 };
 
+/** Orders with everything they hold, opened: a handful of statements for any number of orders. */
+async function exportOrders(ctx: VaultContext, units: readonly HeldUnit[]): Promise<unknown[]> {
+  const ids = units.map((u) => u.rowId);
+  const [rows, lines, events, cards, returns] = await Promise.all([
+    ctx.db.select().from(orders).where(inArray(orders.id, ids)),
+    ctx.db.select().from(orderLines).where(inArray(orderLines.orderId, ids)).orderBy(asc(orderLines.position)),
+    ctx.db.select().from(orderEvents).where(inArray(orderEvents.orderId, ids)).orderBy(asc(orderEvents.id)),
+    ctx.db.select().from(payments).where(and(inArray(payments.orderId, ids), eq(payments.status, 'succeeded'))),
+    ctx.db.select().from(returnRequests).where(inArray(returnRequests.orderId, ids)).orderBy(asc(returnRequests.requestedAt)),
+  ]);
+  const of = <T extends { orderId: string }>(list: T[], orderId: string) => list.filter((x) => x.orderId === orderId);
+  return Promise.all(
+    ids.map(async (id) => {
+      const o = rows.find((r) => r.id === id);
+      if (!o) return null;
+      const contact = await openContact(ctx, o);
+      const paid = of(cards, id)[0];
+      const card = paid
+        ? await openFields(ctx, o.unitId, [
+            { place: { table: 'payment', column: 'card_brand', rowId: paid.id }, sealed: paid.cardBrand },
+            { place: { table: 'payment', column: 'card_last4', rowId: paid.id }, sealed: paid.cardLast4 },
+          ])
+        : undefined;
+      return {
+        number: o.number,
+        status: o.status,
+        placedAt: iso(o.placedAt),
+        email: opened(contact.email),
+        recipientName: opened(contact.recipientName),
+        phone: contact.phone === undefined ? null : opened(contact.phone),
+        shippingAddress: opened(contact.address),
+        shippingOption: o.shippingOptionName,
+        card: card ? { brand: opened(card[0]), last4: opened(card[1]) } : null,
+        currency: o.currency,
+        subtotalCents: o.subtotalCents,
+        shippingCents: o.shippingCents,
+        taxCents: o.taxCents,
+        totalCents: o.totalCents,
+        lines: of(lines, id).map((l) => ({ name: l.name, variant: l.variant, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: l.lineTotalCents })),
+        events: of(events, id).map((e) => ({ at: iso(e.at), kind: e.kind })),
+        returns: await Promise.all(
+          of(returns, id).map(async (r) => ({
+            status: r.status,
+            items: r.items,
+            reason: opened(await openJson(ctx, o.unitId, reasonPlace(r.id), r.reason)),
+            refundCents: r.refundCents,
+            requestedAt: iso(r.requestedAt),
+          })),
+        ),
+      };
+    }),
+  );
+}
+
 const order: UnitKind = {
   kind: 'order',
   label: 'Your orders: contact and delivery details, payment card, history and returns',
@@ -83,38 +138,9 @@ const order: UnitKind = {
     return rows.map((r) => ({ kind: 'order' as const, unitId: r.unitId, rowId: r.id }));
   },
   async exportUnit(ctx, unit) {
-    const detail = await orderForSubject(ctx, unit.rowId);
-    if (!detail) return null;
-    const { order: o, lines, events, contact, card } = detail;
-    const returns = await ctx.db.select().from(returnRequests).where(eq(returnRequests.orderId, o.id)).orderBy(asc(returnRequests.requestedAt));
-    return {
-      number: o.number,
-      status: o.status,
-      placedAt: iso(o.placedAt),
-      email: opened(contact.email),
-      recipientName: opened(contact.recipientName),
-      phone: contact.phone === undefined ? null : opened(contact.phone),
-      shippingAddress: opened(contact.address),
-      shippingOption: o.shippingOptionName,
-      card: card ?? null,
-      currency: o.currency,
-      subtotalCents: o.subtotalCents,
-      shippingCents: o.shippingCents,
-      taxCents: o.taxCents,
-      totalCents: o.totalCents,
-      lines: lines.map((l) => ({ name: l.name, variant: l.variant, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: l.lineTotalCents })),
-      events: events.map((e) => ({ at: iso(e.at), kind: e.kind })),
-      returns: await Promise.all(
-        returns.map(async (r) => ({
-          status: r.status,
-          items: r.items,
-          reason: opened(await openJson(ctx, o.unitId, reasonPlace(r.id), r.reason)),
-          refundCents: r.refundCents,
-          requestedAt: iso(r.requestedAt),
-        })),
-      ),
-    };
+    return (await exportOrders(ctx, [unit]))[0];
   },
+  exportMany: exportOrders,
   async erase(ctx, unit, { mayRestrict, reason }) {
     const [row] = await ctx.db.select({ lastActivityAt: orders.lastActivityAt }).from(orders).where(eq(orders.id, unit.rowId));
     if (!row) return { erased: true };
@@ -157,6 +183,19 @@ const consents: UnitKind = {
   },
 };
 
+async function exportMessages(ctx: VaultContext, units: readonly HeldUnit[]): Promise<unknown[]> {
+  const rows = await ctx.db.select().from(outbox).where(inArray(outbox.id, units.map((u) => u.rowId)));
+  return Promise.all(
+    units.map(async (unit) => {
+      const row = rows.find((r) => r.id === unit.rowId);
+      if (!row) return null;
+      const message = await openJson<{ to: string; subject: string; text: string }>(ctx, row.unitId, outboxPlace(row.id), row.envelope);
+      if (isErased(message)) return null;
+      return { to: message.to, subject: message.subject, text: message.text, status: row.status, createdAt: iso(row.createdAt), sentAt: iso(row.sentAt) };
+    }),
+  );
+}
+
 const messages: UnitKind = {
   kind: 'outbox_message',
   label: 'E-mails we sent you',
@@ -170,12 +209,9 @@ const messages: UnitKind = {
     return rows.map((r) => ({ kind: 'outbox_message' as const, unitId: r.unitId, rowId: r.id }));
   },
   async exportUnit(ctx, unit) {
-    const [row] = await ctx.db.select().from(outbox).where(eq(outbox.id, unit.rowId));
-    if (!row) return null;
-    const message = await openJson<{ to: string; subject: string; text: string }>(ctx, row.unitId, outboxPlace(row.id), row.envelope);
-    if (isErased(message)) return null;
-    return { to: message.to, subject: message.subject, text: message.text, status: row.status, createdAt: iso(row.createdAt), sentAt: iso(row.sentAt) };
+    return (await exportMessages(ctx, [unit]))[0];
   },
+  exportMany: exportMessages,
   async erase(ctx, unit) {
     // The message is sealed under its account's or order's key: deleting the row is enough, the key is theirs.
     await ctx.db.delete(outbox).where(and(eq(outbox.id, unit.rowId), eq(outbox.unitId, unit.unitId)));
