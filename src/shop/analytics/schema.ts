@@ -28,6 +28,8 @@ export const pageViews = classify(
     productId: integer('product_id'),
     referrerHost: text('referrer_host'),
     deviceClass: text('device_class').notNull(),
+    /** Views alike in every other column, counted together in memory before they are written. */
+    views: integer('views').notNull().default(1),
   }, (t) => [index('page_view_hour_idx').on(t.hour), index('page_view_product_idx').on(t.productId, t.visitorKey)]),
   {
     id: NOT_PERSONAL,
@@ -38,5 +40,6 @@ export const pageViews = classify(
     productId: NOT_PERSONAL,
     referrerHost: NOT_PERSONAL,
     deviceClass: NOT_PERSONAL,
+    views: NOT_PERSONAL,
   },
 );

@@ -1,0 +1,1 @@
+ALTER TABLE "page_view" ADD COLUMN "views" integer DEFAULT 1 NOT NULL;
