@@ -1,4 +1,4 @@
-import { and, eq, lte } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import { inTransaction, type Executor, type Tx } from '../platform/db/index.ts';
 import { AccessDenied } from './access.ts';
 import type { Purpose, RetentionUnitKind } from './inventory.ts';
@@ -39,6 +39,8 @@ export type UnitKind = {
    * when it is held. `mayRestrict` is false for a confirmed minor's erasure.
    */
   erase(ctx: VaultContext & { db: Tx }, unit: HeldUnit, options: ErasureOptions): Promise<EraseResult>;
+  /** The same for many units at once, results in their order. */
+  eraseMany?(ctx: VaultContext & { db: Tx }, units: readonly HeldUnit[], options: ErasureOptions): Promise<EraseResult[]>;
 };
 
 const registry = new Map<RetentionUnitKind, UnitKind>();
@@ -87,20 +89,29 @@ export type ErasureReport = { erased: HeldUnit[]; held: (HeldUnit & Restriction)
 export async function eraseUnits(ctx: VaultContext & { db: Tx }, units: readonly HeldUnit[], options: ErasureOptions): Promise<ErasureReport> {
   const report: ErasureReport = { erased: [], held: [] };
   const tx = ctx.db;
-  for (const unit of units) {
-    const result = await kindOf(unit.kind).erase(ctx, unit, options);
-    if (result.erased) {
+  const now = ctx.clock.now();
+  // Kind by kind in registration order (messages are found through, and erased after, their accounts and orders).
+  for (const kind of registry.values()) {
+    const own = units.filter((u) => u.kind === kind.kind);
+    if (own.length === 0) continue;
+    const results = kind.eraseMany ? await kind.eraseMany(ctx, own, options) : await Promise.all(own.map((unit) => kind.erase(ctx, unit, options)));
+    const erased = own.filter((_, i) => results[i]!.erased);
+    const held = own.flatMap((unit, i) => {
+      const result = results[i]!;
+      return result.erased ? [] : [{ ...unit, ...result.restriction }];
+    });
+    if (erased.length > 0) {
       // A held unit erased after all (a minor's case) is held no more; messages under its key do not release it.
-      await tx.delete(unitRestrictions).where(and(eq(unitRestrictions.unitId, unit.unitId), eq(unitRestrictions.unitKind, unit.kind)));
-      report.erased.push(unit);
-    } else {
-      const { until, why } = result.restriction;
+      await tx.delete(unitRestrictions).where(and(inArray(unitRestrictions.unitId, erased.map((u) => u.unitId)), eq(unitRestrictions.unitKind, kind.kind)));
+    }
+    if (held.length > 0) {
       await tx
         .insert(unitRestrictions)
-        .values({ unitId: unit.unitId, unitKind: unit.kind, rowId: unit.rowId, heldUntil: until, why, restrictedAt: ctx.clock.now() })
-        .onConflictDoUpdate({ target: unitRestrictions.unitId, set: { heldUntil: until, why } });
-      report.held.push({ ...unit, until, why });
+        .values(held.map((u) => ({ unitId: u.unitId, unitKind: u.kind, rowId: u.rowId, heldUntil: u.until, why: u.why, restrictedAt: now })))
+        .onConflictDoUpdate({ target: unitRestrictions.unitId, set: { heldUntil: sql`excluded.held_until`, why: sql`excluded.why` } });
     }
+    report.erased.push(...erased);
+    report.held.push(...held);
   }
   return report;
 }

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { and, asc, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { outbox } from '../../platform/mail/schema.ts';
 import { consentRecords } from '../../privacy/consent/schema.ts';
-import { registerUnitKind, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
+import { registerUnitKind, type EraseResult, type ErasureOptions, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
+import type { Tx } from '../../platform/db/index.ts';
 import { isErased, openFields, openJson, shred, type VaultContext } from '../../privacy/vault/service.ts';
 import { listAddresses } from '../accounts/addresses.ts';
 import { customers, customerSessions } from '../accounts/schema.ts';
@@ -125,6 +125,29 @@ async function exportOrders(ctx: VaultContext, units: readonly HeldUnit[]): Prom
   );
 }
 
+/**
+ * Either way an order no longer leads to its person: no account, no look-up by address (the blind index becomes a
+ * random value), no guest pass. Inside its legal term it is held; past it, its key is shredded, and its lines and
+ * totals stay as anonymous sales records.
+ */
+async function eraseOrders(ctx: VaultContext & { db: Tx }, units: readonly HeldUnit[], { mayRestrict, reason }: ErasureOptions): Promise<EraseResult[]> {
+  const ids = units.map((u) => u.rowId);
+  const rows = await ctx.db
+    .update(orders)
+    .set({ customerId: null, emailIndex: sql`sha256(convert_to(${orders.id}::text || random()::text, 'UTF8'))` })
+    .where(inArray(orders.id, ids))
+    .returning({ id: orders.id, lastActivityAt: orders.lastActivityAt });
+  await ctx.db.delete(orderPasses).where(inArray(orderPasses.orderId, ids));
+  const now = ctx.clock.now();
+  const results = units.map((unit): EraseResult => {
+    const row = rows.find((r) => r.id === unit.rowId);
+    const until = row && orderTermEnds(row.lastActivityAt);
+    return mayRestrict && until && until > now ? { erased: false, restriction: { until, why: ORDER_HELD_WHY } } : { erased: true };
+  });
+  await shred(ctx, units.filter((_, i) => results[i]!.erased).map((u) => u.unitId), reason);
+  return results;
+}
+
 const order: UnitKind = {
   kind: 'order',
   label: 'Your orders: contact and delivery details, payment card, history and returns',
@@ -141,18 +164,10 @@ const order: UnitKind = {
     return (await exportOrders(ctx, [unit]))[0];
   },
   exportMany: exportOrders,
-  async erase(ctx, unit, { mayRestrict, reason }) {
-    const [row] = await ctx.db.select({ lastActivityAt: orders.lastActivityAt }).from(orders).where(eq(orders.id, unit.rowId));
-    if (!row) return { erased: true };
-    // Either way the order no longer leads to its person: no account, no look-up by address, no guest pass.
-    await ctx.db.update(orders).set({ customerId: null, emailIndex: randomBytes(32) }).where(eq(orders.id, unit.rowId));
-    await ctx.db.delete(orderPasses).where(eq(orderPasses.orderId, unit.rowId));
-    const until = orderTermEnds(row.lastActivityAt);
-    if (mayRestrict && until > ctx.clock.now()) return { erased: false, restriction: { until, why: ORDER_HELD_WHY } };
-    // Lines and totals stay as anonymous sales records; everything personal was sealed under the key.
-    await shred(ctx, [unit.unitId], reason);
-    return { erased: true };
+  async erase(ctx, unit, options) {
+    return (await eraseOrders(ctx, [unit], options))[0]!;
   },
+  eraseMany: eraseOrders,
 };
 
 /** Cookie and marketing choices, one unit per browser the person chose on; found through their account. */
@@ -182,6 +197,12 @@ const consents: UnitKind = {
     return { erased: true };
   },
 };
+
+/** A message is sealed under its account's or order's key: deleting the row is enough, the key is theirs. */
+async function eraseMessages(ctx: VaultContext & { db: Tx }, units: readonly HeldUnit[]): Promise<EraseResult[]> {
+  await ctx.db.delete(outbox).where(inArray(outbox.id, units.map((u) => u.rowId)));
+  return units.map(() => ({ erased: true }));
+}
 
 async function exportMessages(ctx: VaultContext, units: readonly HeldUnit[]): Promise<unknown[]> {
   const rows = await ctx.db.select().from(outbox).where(inArray(outbox.id, units.map((u) => u.rowId)));
@@ -213,10 +234,9 @@ const messages: UnitKind = {
   },
   exportMany: exportMessages,
   async erase(ctx, unit) {
-    // The message is sealed under its account's or order's key: deleting the row is enough, the key is theirs.
-    await ctx.db.delete(outbox).where(and(eq(outbox.id, unit.rowId), eq(outbox.unitId, unit.unitId)));
-    return { erased: true };
+    return (await eraseMessages(ctx, [unit]))[0]!;
   },
+  eraseMany: eraseMessages,
 };
 
 /** Registers the shop's units with the privacy engine; messages last, as they are found through the others. */
