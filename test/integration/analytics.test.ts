@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { DAY_MS } from '../../src/platform/clock.ts';
 import { products } from '../../src/shop/catalog/schema.ts';
 import { analyticsSalts, pageViews } from '../../src/shop/analytics/schema.ts';
-import { destroyOldSalts, deviceClass, referrerHost } from '../../src/shop/analytics/service.ts';
+import { createViewRecorder, destroyOldSalts, deviceClass, referrerHost, type View } from '../../src/shop/analytics/service.ts';
 import { signedInStaff } from '../support/backoffice.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { eventually, startTestShop, type TestShop } from '../support/shop.ts';
@@ -61,6 +61,22 @@ forEachDatabase('browsing analytics', (kind) => {
     assert.equal(row!.visitorKey.length, 32);
     const stored = JSON.stringify(await views());
     assert.ok(!stored.includes(ADDRESS) && !stored.includes('iPhone'), 'neither the address nor the user agent is stored');
+  });
+
+  test('alike views in one hour are one row with their count; another page, visitor or hour is another row', async () => {
+    const errors: Error[] = [];
+    const recorder = createViewRecorder({ db: shop.database.db, clock: shop.clock, jobs: shop.runtime.jobs, site: 'shop.test', salts: {} }, (e) => errors.push(e));
+    const home: View = { kind: 'page', path: '/', clientAddress: ADDRESS, userAgent: PHONE, referer: undefined, host: 'shop.test' };
+    await recorder.record(home);
+    await recorder.record(home);
+    await recorder.record({ ...home, kind: 'product', path: '/products/:slug', productSlug: 'gentle-oat-cleanser' });
+    await recorder.record({ ...home, clientAddress: '198.51.100.9' });
+    shop.clock.advance(60 * 60 * 1000);
+    await recorder.record(home);
+    await recorder.flush();
+    assert.deepEqual(errors, []);
+    const rows = await views();
+    assert.deepEqual(rows.map((r) => [r.path, r.hour.getUTCHours(), r.views]).sort(), [['/', 10, 1], ['/', 10, 2], ['/', 11, 1], ['/products/:slug', 10, 1]]);
   });
 
   test('nothing is recorded without a choice, after Reject all, or under GPC even with an earlier Accept all', async () => {

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
-import { and, count, countDistinct, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
+import { and, countDistinct, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import { DAY_MS } from '../../platform/clock.ts';
 import { inTransaction, queryRows, type Executor } from '../../platform/db/index.ts';
@@ -14,7 +14,7 @@ import { analyticsSalts, pageViews } from './schema.ts';
 export const DESTROY_SALTS_JOB = 'analytics.destroy-salts';
 
 /** The day's salt, held in memory by this instance until the day changes (the row is the shared copy). */
-export type SaltHolder = { day?: string; salt?: Buffer };
+export type SaltHolder = { day?: string; salt?: Promise<Buffer> };
 
 export type AnalyticsContext = { db: Executor; clock: Clock; jobs: Jobs; site: string; salts: SaltHolder };
 
@@ -48,11 +48,12 @@ export async function destroyOldSalts(ctx: { db: Executor; clock: Clock }): Prom
  * Today's salt: made by the first view of the day (which also destroys the days before, in case the job has not
  * run yet), shared by every instance through its row, and scheduled for destruction when the day ends.
  */
-export async function saltOfToday(ctx: AnalyticsContext): Promise<Buffer> {
+export function saltOfToday(ctx: AnalyticsContext): Promise<Buffer> {
   const now = ctx.clock.now();
   const day = dayOf(now);
+  // One look-up per day and instance, however many views arrive while it runs.
   if (ctx.salts.day === day && ctx.salts.salt) return ctx.salts.salt;
-  const salt = await inTransaction(ctx.db, async (tx) => {
+  const salt = inTransaction(ctx.db, async (tx) => {
     await destroyOldSalts({ db: tx, clock: ctx.clock });
     await tx.insert(analyticsSalts).values({ day, salt: randomBytes(32) }).onConflictDoNothing();
     const [row] = await tx.select({ salt: analyticsSalts.salt }).from(analyticsSalts).where(eq(analyticsSalts.day, day));
@@ -61,6 +62,8 @@ export async function saltOfToday(ctx: AnalyticsContext): Promise<Buffer> {
   });
   ctx.salts.day = day;
   ctx.salts.salt = salt;
+  // A failed look-up is not remembered.
+  salt.catch(() => ctx.salts.salt === salt && (ctx.salts.salt = undefined));
   return salt;
 }
 
@@ -90,49 +93,60 @@ export function referrerHost(referer: string | undefined, ownHost: string): stri
   }
 }
 
-type ViewRow = PgInsertValue<typeof pageViews>;
+type ViewRow = PgInsertValue<typeof pageViews> & { views: number };
 
 /** What is stored of a view: keyed and bucketed now, with the salt of the moment it happened. */
-export async function viewRow(ctx: AnalyticsContext, view: View): Promise<ViewRow> {
+export async function viewRow(ctx: AnalyticsContext, view: View): Promise<{ alike: string; row: ViewRow }> {
   const now = ctx.clock.now();
   const salt = await saltOfToday(ctx);
+  const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  const key = visitorKey(salt, ctx.site, view.clientAddress, view.userAgent);
+  const referrer = referrerHost(view.referer, view.host);
+  const device = deviceClass(view.userAgent);
   return {
-    hour: new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000),
-    visitorKey: visitorKey(salt, ctx.site, view.clientAddress, view.userAgent),
-    kind: view.kind,
-    path: view.path,
-    // The product's id is looked up inside the insert, so a product view costs the page no query of its own.
-    productId: view.productSlug ? sql`(select ${products.id} from ${products} where ${products.slug} = ${view.productSlug})` : null,
-    referrerHost: referrerHost(view.referer, view.host),
-    deviceClass: deviceClass(view.userAgent),
+    alike: [hour.getTime(), key.toString('base64'), view.kind, view.path, view.productSlug ?? '', referrer ?? '', device].join('\n'),
+    row: {
+      hour,
+      visitorKey: key,
+      kind: view.kind,
+      path: view.path,
+      // The product's id is looked up inside the insert, so a product view costs the page no query of its own.
+      productId: view.productSlug ? sql`(select ${products.id} from ${products} where ${products.slug} = ${view.productSlug})` : null,
+      referrerHost: referrer,
+      deviceClass: device,
+      views: 1,
+    },
   };
 }
 
 export type ViewRecorder = { record(view: View): Promise<void>; flush(): Promise<void> };
 
-/** Most views held before they are written at once, and the longest a view waits. */
+/** Most distinct rows held before they are written at once, and the longest a view waits. */
 const BATCH_ROWS = 500;
 const BATCH_WAIT_MS = 1000;
 
 /**
- * Views are written in batches, one multi-row insert a second (or every 500 views): an insert per view cost the
- * product page most of its throughput. Views still waiting when the process dies are lost, which statistics
- * can afford.
+ * Views are counted in memory, alike ones (same hour, visitor key, page, product, referrer and device) together,
+ * and written once a second in one insert: a row per view cost the product page most of its throughput. Views
+ * still waiting when the process dies are lost, which statistics can afford.
  */
 export function createViewRecorder(ctx: AnalyticsContext, onError: (error: Error) => void): ViewRecorder {
-  let waiting: ViewRow[] = [];
+  let waiting = new Map<string, ViewRow>();
   let timer: NodeJS.Timeout | undefined;
   async function flush() {
     clearTimeout(timer);
     timer = undefined;
-    const rows = waiting;
-    waiting = [];
+    const rows = [...waiting.values()];
+    waiting = new Map();
     if (rows.length > 0) await ctx.db.insert(pageViews).values(rows).catch(onError);
   }
   return {
     async record(view) {
-      waiting.push(await viewRow(ctx, view));
-      if (waiting.length >= BATCH_ROWS) await flush();
+      const { alike, row } = await viewRow(ctx, view);
+      const counted = waiting.get(alike);
+      if (counted) counted.views += 1;
+      else waiting.set(alike, row);
+      if (waiting.size >= BATCH_ROWS) await flush();
       else timer ??= setTimeout(() => void flush(), BATCH_WAIT_MS).unref();
     },
     flush,
@@ -151,11 +165,12 @@ export async function analyticsReport(ctx: { db: Executor; clock: Clock }, days 
   const to = new Date(today + DAY_MS);
   const inRange = and(gte(pageViews.hour, from), lt(pageViews.hour, to));
   const day = sql<string>`to_char(${pageViews.hour} at time zone 'UTC', 'YYYY-MM-DD')`;
+  const total = sql<number>`sum(${pageViews.views})`;
   const [daily, topPages, topProducts, referrers, funnels] = await Promise.all([
-    ctx.db.select({ day, visits: countDistinct(pageViews.visitorKey), views: sql<number>`count(*) filter (where ${pageViews.kind} in ('page', 'product'))` }).from(pageViews).where(inRange).groupBy(day),
-    ctx.db.select({ label: pageViews.path, views: count() }).from(pageViews).where(and(inRange, ne(pageViews.kind, 'cart_add'), ne(pageViews.kind, 'order'))).groupBy(pageViews.path).orderBy(desc(count()), pageViews.path).limit(10),
-    ctx.db.select({ label: products.name, views: count() }).from(pageViews).innerJoin(products, eq(products.id, pageViews.productId)).where(and(inRange, eq(pageViews.kind, 'product'))).groupBy(products.name).orderBy(desc(count()), products.name).limit(10),
-    ctx.db.select({ label: sql<string>`${pageViews.referrerHost}`, views: count() }).from(pageViews).where(and(inRange, isNotNull(pageViews.referrerHost))).groupBy(pageViews.referrerHost).orderBy(desc(count())).limit(10),
+    ctx.db.select({ day, visits: countDistinct(pageViews.visitorKey), views: sql<number>`coalesce(sum(${pageViews.views}) filter (where ${pageViews.kind} in ('page', 'product')), 0)` }).from(pageViews).where(inRange).groupBy(day),
+    ctx.db.select({ label: pageViews.path, views: total }).from(pageViews).where(and(inRange, ne(pageViews.kind, 'cart_add'), ne(pageViews.kind, 'order'))).groupBy(pageViews.path).orderBy(desc(total), pageViews.path).limit(10),
+    ctx.db.select({ label: products.name, views: total }).from(pageViews).innerJoin(products, eq(products.id, pageViews.productId)).where(and(inRange, eq(pageViews.kind, 'product'))).groupBy(products.name).orderBy(desc(total), products.name).limit(10),
+    ctx.db.select({ label: sql<string>`${pageViews.referrerHost}`, views: total }).from(pageViews).where(and(inRange, isNotNull(pageViews.referrerHost))).groupBy(pageViews.referrerHost).orderBy(desc(total)).limit(10),
     queryRows<{ viewed: number | string; added: number | string; ordered: number | string }>(
       ctx.db,
       sql`select count(*) filter (where viewed) as viewed, count(*) filter (where viewed and added) as added,
