@@ -67,6 +67,13 @@ export async function unitsOf(ctx: VaultContext, subject: DataSubject): Promise<
   return found;
 }
 
+/** `work` on each item, one after another: a transaction's connection runs one statement at a time anyway. */
+export async function eachInTurn<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await work(item));
+  return results;
+}
+
 export type ExportedUnit = { kind: RetentionUnitKind; label: string; unitId: string; data: unknown };
 
 export async function exportUnits(ctx: VaultContext, units: readonly HeldUnit[]): Promise<ExportedUnit[]> {
@@ -74,7 +81,7 @@ export async function exportUnits(ctx: VaultContext, units: readonly HeldUnit[])
   for (const kind of registry.values()) {
     const own = units.filter((u) => u.kind === kind.kind);
     if (own.length === 0) continue;
-    const data = kind.exportMany ? await kind.exportMany(ctx, own) : await Promise.all(own.map((unit) => kind.exportUnit(ctx, unit)));
+    const data = kind.exportMany ? await kind.exportMany(ctx, own) : await eachInTurn(own, (unit) => kind.exportUnit(ctx, unit));
     own.forEach((unit, i) => exported.push({ kind: unit.kind, label: kind.label, unitId: unit.unitId, data: data[i] }));
   }
   return exported;
@@ -94,7 +101,7 @@ export async function eraseUnits(ctx: VaultContext & { db: Tx }, units: readonly
   for (const kind of registry.values()) {
     const own = units.filter((u) => u.kind === kind.kind);
     if (own.length === 0) continue;
-    const results = kind.eraseMany ? await kind.eraseMany(ctx, own, options) : await Promise.all(own.map((unit) => kind.erase(ctx, unit, options)));
+    const results = kind.eraseMany ? await kind.eraseMany(ctx, own, options) : await eachInTurn(own, (unit) => kind.erase(ctx, unit, options));
     const erased = own.filter((_, i) => results[i]!.erased);
     const held = own.flatMap((unit, i) => {
       const result = results[i]!;

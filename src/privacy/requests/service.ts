@@ -106,12 +106,8 @@ export async function subjectDocument(ctx: VaultContext, subject: DataSubject): 
     const units = await unitsOf(vault, subject);
     await loadKeys(vault, units.map((u) => u.unitId));
     const keyed = [...new Set(units.filter((u) => u.kind !== 'outbox_message').map((u) => u.unitId.toLowerCase()))];
-    const [disclosed, read] = keyed.length === 0
-      ? [[], []]
-      : await Promise.all([
-          tx.select().from(disclosureLedger).where(inArray(disclosureLedger.subjectUnitId, keyed)).orderBy(asc(disclosureLedger.id)),
-          tx.select().from(auditEvents).where(inArray(auditEvents.subjectUnitId, keyed)).orderBy(asc(auditEvents.id)),
-        ]);
+    const disclosed = keyed.length === 0 ? [] : await tx.select().from(disclosureLedger).where(inArray(disclosureLedger.subjectUnitId, keyed)).orderBy(asc(disclosureLedger.id));
+    const read = keyed.length === 0 ? [] : await tx.select().from(auditEvents).where(inArray(auditEvents.subjectUnitId, keyed)).orderBy(asc(auditEvents.id));
     return {
       format: EXPORT_FORMAT,
       generatedAt: ctx.clock.now().toISOString(),

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { outbox } from '../../platform/mail/schema.ts';
 import { consentRecords } from '../../privacy/consent/schema.ts';
-import { registerUnitKind, type EraseResult, type ErasureOptions, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
+import { eachInTurn, registerUnitKind, type EraseResult, type ErasureOptions, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
 import type { Tx } from '../../platform/db/index.ts';
 import { isErased, openFields, openJson, shred, type VaultContext } from '../../privacy/vault/service.ts';
@@ -74,55 +74,49 @@ const account: UnitKind = {
 /** Orders with everything they hold, opened: a handful of statements for any number of orders. */
 async function exportOrders(ctx: VaultContext, units: readonly HeldUnit[]): Promise<unknown[]> {
   const ids = units.map((u) => u.rowId);
-  const [rows, lines, events, cards, returns] = await Promise.all([
-    ctx.db.select().from(orders).where(inArray(orders.id, ids)),
-    ctx.db.select().from(orderLines).where(inArray(orderLines.orderId, ids)).orderBy(asc(orderLines.position)),
-    ctx.db.select().from(orderEvents).where(inArray(orderEvents.orderId, ids)).orderBy(asc(orderEvents.id)),
-    ctx.db.select().from(payments).where(and(inArray(payments.orderId, ids), eq(payments.status, 'succeeded'))),
-    ctx.db.select().from(returnRequests).where(inArray(returnRequests.orderId, ids)).orderBy(asc(returnRequests.requestedAt)),
-  ]);
+  const rows = await ctx.db.select().from(orders).where(inArray(orders.id, ids));
+  const lines = await ctx.db.select().from(orderLines).where(inArray(orderLines.orderId, ids)).orderBy(asc(orderLines.position));
+  const events = await ctx.db.select().from(orderEvents).where(inArray(orderEvents.orderId, ids)).orderBy(asc(orderEvents.id));
+  const cards = await ctx.db.select().from(payments).where(and(inArray(payments.orderId, ids), eq(payments.status, 'succeeded')));
+  const returns = await ctx.db.select().from(returnRequests).where(inArray(returnRequests.orderId, ids)).orderBy(asc(returnRequests.requestedAt));
   const of = <T extends { orderId: string }>(list: T[], orderId: string) => list.filter((x) => x.orderId === orderId);
-  return Promise.all(
-    ids.map(async (id) => {
-      const o = rows.find((r) => r.id === id);
-      if (!o) return null;
-      const contact = await openContact(ctx, o);
-      const paid = of(cards, id)[0];
-      const card = paid
-        ? await openFields(ctx, o.unitId, [
-            { place: { table: 'payment', column: 'card_brand', rowId: paid.id }, sealed: paid.cardBrand },
-            { place: { table: 'payment', column: 'card_last4', rowId: paid.id }, sealed: paid.cardLast4 },
-          ])
-        : undefined;
-      return {
-        number: o.number,
-        status: o.status,
-        placedAt: iso(o.placedAt),
-        email: opened(contact.email),
-        recipientName: opened(contact.recipientName),
-        phone: contact.phone === undefined ? null : opened(contact.phone),
-        shippingAddress: opened(contact.address),
-        shippingOption: o.shippingOptionName,
-        card: card ? { brand: opened(card[0]), last4: opened(card[1]) } : null,
-        currency: o.currency,
-        subtotalCents: o.subtotalCents,
-        shippingCents: o.shippingCents,
-        taxCents: o.taxCents,
-        totalCents: o.totalCents,
-        lines: of(lines, id).map((l) => ({ name: l.name, variant: l.variant, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: l.lineTotalCents })),
-        events: of(events, id).map((e) => ({ at: iso(e.at), kind: e.kind })),
-        returns: await Promise.all(
-          of(returns, id).map(async (r) => ({
-            status: r.status,
-            items: r.items,
-            reason: opened(await openJson(ctx, o.unitId, reasonPlace(r.id), r.reason)),
-            refundCents: r.refundCents,
-            requestedAt: iso(r.requestedAt),
-          })),
-        ),
-      };
-    }),
-  );
+  return eachInTurn(ids, async (id) => {
+    const o = rows.find((r) => r.id === id);
+    if (!o) return null;
+    const contact = await openContact(ctx, o);
+    const paid = of(cards, id)[0];
+    const card = paid
+      ? await openFields(ctx, o.unitId, [
+          { place: { table: 'payment', column: 'card_brand', rowId: paid.id }, sealed: paid.cardBrand },
+          { place: { table: 'payment', column: 'card_last4', rowId: paid.id }, sealed: paid.cardLast4 },
+        ])
+      : undefined;
+    return {
+      number: o.number,
+      status: o.status,
+      placedAt: iso(o.placedAt),
+      email: opened(contact.email),
+      recipientName: opened(contact.recipientName),
+      phone: contact.phone === undefined ? null : opened(contact.phone),
+      shippingAddress: opened(contact.address),
+      shippingOption: o.shippingOptionName,
+      card: card ? { brand: opened(card[0]), last4: opened(card[1]) } : null,
+      currency: o.currency,
+      subtotalCents: o.subtotalCents,
+      shippingCents: o.shippingCents,
+      taxCents: o.taxCents,
+      totalCents: o.totalCents,
+      lines: of(lines, id).map((l) => ({ name: l.name, variant: l.variant, quantity: l.quantity, unitPriceCents: l.unitPriceCents, lineTotalCents: l.lineTotalCents })),
+      events: of(events, id).map((e) => ({ at: iso(e.at), kind: e.kind })),
+      returns: await eachInTurn(of(returns, id), async (r) => ({
+        status: r.status,
+        items: r.items,
+        reason: opened(await openJson(ctx, o.unitId, reasonPlace(r.id), r.reason)),
+        refundCents: r.refundCents,
+        requestedAt: iso(r.requestedAt),
+      })),
+    };
+  });
 }
 
 /**
@@ -182,13 +176,11 @@ const consents: UnitKind = {
   },
   async exportUnit(ctx, unit) {
     const rows = await ctx.db.select().from(consentRecords).where(eq(consentRecords.unitId, unit.unitId)).orderBy(asc(consentRecords.recordedAt));
-    return Promise.all(
-      rows.map(async (r) => ({
-        recordedAt: iso(r.recordedAt),
-        policyRevision: r.policyRevision,
-        choice: opened(await openJson(ctx, r.unitId, { table: 'consent_record', column: 'choice', rowId: r.id }, r.choice)),
-      })),
-    );
+    return eachInTurn(rows, async (r) => ({
+      recordedAt: iso(r.recordedAt),
+      policyRevision: r.policyRevision,
+      choice: opened(await openJson(ctx, r.unitId, { table: 'consent_record', column: 'choice', rowId: r.id }, r.choice)),
+    }));
   },
   async erase(ctx, unit, { reason }) {
     // The choices of the browser as a whole go, those made before signing in too: it was the same person.
@@ -206,15 +198,13 @@ async function eraseMessages(ctx: VaultContext & { db: Tx }, units: readonly Hel
 
 async function exportMessages(ctx: VaultContext, units: readonly HeldUnit[]): Promise<unknown[]> {
   const rows = await ctx.db.select().from(outbox).where(inArray(outbox.id, units.map((u) => u.rowId)));
-  return Promise.all(
-    units.map(async (unit) => {
-      const row = rows.find((r) => r.id === unit.rowId);
-      if (!row) return null;
-      const message = await openJson<{ to: string; subject: string; text: string }>(ctx, row.unitId, outboxPlace(row.id), row.envelope);
-      if (isErased(message)) return null;
-      return { to: message.to, subject: message.subject, text: message.text, status: row.status, createdAt: iso(row.createdAt), sentAt: iso(row.sentAt) };
-    }),
-  );
+  return eachInTurn(units, async (unit) => {
+    const row = rows.find((r) => r.id === unit.rowId);
+    if (!row) return null;
+    const message = await openJson<{ to: string; subject: string; text: string }>(ctx, row.unitId, outboxPlace(row.id), row.envelope);
+    if (isErased(message)) return null;
+    return { to: message.to, subject: message.subject, text: message.text, status: row.status, createdAt: iso(row.createdAt), sentAt: iso(row.sentAt) };
+  });
 }
 
 const messages: UnitKind = {
