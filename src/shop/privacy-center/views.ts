@@ -29,7 +29,7 @@ function correctSection(): Html {
   <p>Change your name on <a href="/account">your account page</a> and your saved addresses in <a href="/account/addresses">your address book</a>.
   To correct the delivery details of an order already placed, <a href="/contact">contact customer service</a>.</p>
   <h2>Choose what we use your data for</h2>
-  <p>Marketing e-mail, personalised recommendations, performance analytics and preferences are switched on and off on the consent page.</p>`;
+  <p>Performance analytics, personalised recommendations and remembered preferences are switched on and off in <a href="/privacy/cookies">your cookie settings</a>, at once.</p>`;
 }
 
 export function centerPage(csrf: Html, requests: readonly PrivacyRequest[], s: FormState & { notice?: CenterNotice | undefined } = {}): Html {
