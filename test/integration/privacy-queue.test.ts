@@ -80,6 +80,24 @@ forEachDatabase('privacy request queue', (kind) => {
     assert.equal((await officer.post(`${casePage}/run`)).statusCode, 409, 'a closed case cannot run again');
   });
 
+  test('support may flag a suspected minor for the privacy officer, and sees no queue', async () => {
+    const order = await paidOrder(shop, { 'gentle-oat-cleanser': 1 }, customerDetails('another.young.buyer@example.com'));
+    const support = await signedInStaff(shop, ['support']);
+    assert.match((await support.get('/admin')).body, /href="\/admin\/privacy\/minors"/);
+    assert.equal((await support.get('/admin/privacy/minors')).statusCode, 200);
+    const unknown = await support.post('/admin/privacy/minors', { orderNumber: 'P999999', note: 'Wrote that they are 15' });
+    assert.equal(unknown.statusCode, 404);
+    assert.match(unknown.body, /No order with that number/);
+    const flagged = await support.post('/admin/privacy/minors', { orderNumber: order.number, note: 'Wrote that they are 15' });
+    assert.equal(flagged.statusCode, 200);
+    assert.match(flagged.body, /the privacy officer reviews the case within 1 business day/);
+    const [open] = await shop.database.db.select().from(privacyRequests).where(eq(privacyRequests.staffId, support.staffId));
+    assert.equal(open!.kind, 'minor');
+    assert.equal(open!.status, 'awaiting_confirmation');
+    const fulfilment = await signedInStaff(shop, ['fulfilment']);
+    assert.equal((await fulfilment.post('/admin/privacy/minors', { orderNumber: order.number, note: 'x' })).statusCode, 403);
+  });
+
   test('refusing needs a reason and closes the request', async () => {
     const me = await signedInCustomer(shop, 'Rafe Lund', 'rafe@example.com');
     const requestId = await requestCopy(privacyCenterContext(shop.runtime), me.customerId);

@@ -8,7 +8,7 @@ import { staffFor } from '../staff/routes.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import { REQUEST_KINDS } from './schema.ts';
 import { findRequest, refuseRequest, requestQueue, type RequestAction } from './service.ts';
-import { queuePage, requestPage } from './views.ts';
+import { minorPage, queuePage, requestPage } from './views.ts';
 
 // /admin/privacy: the privacy officer's queue of data-subject requests. Running an erasure and finding the person
 // behind an order belong to the shop, which hands them in (the engine never imports the shop).
@@ -71,11 +71,20 @@ export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, a
     return result.ok ? reply.redirect(`/admin/privacy/${params.data.id}`, 303) : showRequest(request, reply, { message: result.message }, 409);
   });
 
-  app.post('/admin/privacy/minors', { preHandler: officer }, async (request, reply) => {
+  // Any member of support may raise the case; the privacy officer alone sees the queue and confirms.
+  const flaggers = guard({ allow: ['support', 'privacy_officer'] });
+  const isOfficer = (request: FastifyRequest) => request.staff!.roles.includes('privacy_officer');
+  const flagForm = (request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof minorPage>[1], status: number) =>
+    isOfficer(request) ? queue(request, reply, s, status) : page(reply, 'Flag a suspected minor', minorPage(csrfField(reply), s), status);
+
+  app.get('/admin/privacy/minors', { preHandler: flaggers }, (request, reply) => page(reply, 'Flag a suspected minor', minorPage(csrfField(reply))));
+
+  app.post('/admin/privacy/minors', { preHandler: flaggers }, async (request, reply) => {
     const form = parseForm(MinorForm, request.body, ['orderNumber', 'note']);
-    if (!form.ok) return queue(request, reply, { errors: form.errors, values: form.values }, 400);
+    if (!form.ok) return flagForm(request, reply, { errors: form.errors, values: form.values }, 400);
     const id = await actions.flagMinor(form.data.orderNumber, staffId(request), form.data.note);
-    if (!id) return queue(request, reply, { errors: { orderNumber: 'No order with that number' }, values: { orderNumber: form.data.orderNumber, note: form.data.note } }, 404);
+    if (!id) return flagForm(request, reply, { errors: { orderNumber: 'No order with that number' }, values: { orderNumber: form.data.orderNumber, note: form.data.note } }, 404);
+    if (!isOfficer(request)) return page(reply, 'Flag a suspected minor', minorPage(csrfField(reply), { flagged: true }));
     return reply.redirect(`/admin/privacy/${id}`, 303);
   });
 }

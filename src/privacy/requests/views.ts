@@ -14,7 +14,7 @@ const URGENCY_WORDS: Record<Urgency, string> = { done: 'done', overdue: 'OVERDUE
 const day = (at: Date | null) => (at ? at.toISOString().slice(0, 10) : '—');
 const subjectWords = (r: QueueEntry) => (r.customerId ? 'an account' : r.emailIndex ? 'a guest’s address' : 'forgotten (case closed)');
 
-export function queuePage(entries: readonly QueueEntry[], filter: QueueFilter, csrf: Html, s: { errors?: FieldErrors; values?: Record<string, string> } = {}): Html {
+export function queuePage(entries: readonly QueueEntry[], filter: QueueFilter, csrf: Html, s: MinorFormState = {}): Html {
   return html`<section class="admin privacy-queue">
   <h1>Privacy requests</h1>
   <p>Target 7 business days, due 15 (US holidays); a minor’s case is due in 1. Most requests complete by themselves; the open ones here need a person.</p>
@@ -29,14 +29,28 @@ export function queuePage(entries: readonly QueueEntry[], filter: QueueFilter, c
     : html`<table><thead><tr><th scope="col">Type</th><th scope="col">Subject</th><th scope="col">Status</th><th scope="col">Received</th><th scope="col">Verified</th><th scope="col">Due</th><th scope="col">Business days left</th></tr></thead><tbody>${entries.map(
         (r) => html`<tr class="urgency-${r.urgency}"><td><a href="/admin/privacy/${r.id}">${KIND_WORDS[r.kind]}</a></td><td>${subjectWords(r)}</td><td>${r.status.replaceAll('_', ' ')}</td><td>${day(r.receivedAt)}</td><td>${day(r.verifiedAt)}</td><td>${day(r.dueAt)}</td><td>${r.completedAt ? '—' : String(r.daysLeft)} <strong>${URGENCY_WORDS[r.urgency]}</strong></td></tr>`,
       )}</tbody></table>`}
-  <h2>Flag a suspected minor</h2>
+  ${minorForm(csrf, s)}
+</section>`;
+}
+
+type MinorFormState = { errors?: FieldErrors; values?: Record<string, string> };
+
+function minorForm(csrf: Html, s: MinorFormState): Html {
+  return html`<h2>Flag a suspected minor</h2>
   <p>The person behind the order is reviewed by the privacy officer; once confirmed, everything about them is erased within 1 business day, orders included.</p>
   <form class="stacked" method="post" action="/admin/privacy/minors" novalidate>
     ${csrf}
     ${field({ name: 'orderNumber', label: 'Order number', value: s.values?.orderNumber, error: s.errors?.orderNumber })}
     ${field({ name: 'note', label: 'Why (no personal data)', value: s.values?.note, error: s.errors?.note })}
     <button type="submit">Flag</button>
-  </form>
+  </form>`;
+}
+
+/** For staff other than the privacy officer (support): the flag form alone, or the word that it was received. */
+export function minorPage(csrf: Html, s: MinorFormState & { flagged?: boolean } = {}): Html {
+  return html`<section class="admin">
+  ${s.flagged ? html`<p class="notice" role="status">Thank you: the privacy officer reviews the case within 1 business day.</p>` : ''}
+  ${minorForm(csrf, s)}
 </section>`;
 }
 
