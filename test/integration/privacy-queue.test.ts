@@ -84,7 +84,9 @@ forEachDatabase('privacy request queue', (kind) => {
     const order = await paidOrder(shop, { 'gentle-oat-cleanser': 1 }, customerDetails('another.young.buyer@example.com'));
     const support = await signedInStaff(shop, ['support']);
     assert.match((await support.get('/admin')).body, /href="\/admin\/privacy\/minors"/);
-    assert.equal((await support.get('/admin/privacy/minors')).statusCode, 200);
+    const form = await support.get('/admin/privacy/minors');
+    assert.equal(form.statusCode, 200);
+    assert.doesNotMatch(form.body, /href="\/admin\/privacy"/, 'no link to a queue support may not open');
     const unknown = await support.post('/admin/privacy/minors', { orderNumber: 'P999999', note: 'Wrote that they are 15' });
     assert.equal(unknown.statusCode, 404);
     assert.match(unknown.body, /No order with that number/);

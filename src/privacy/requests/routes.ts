@@ -35,13 +35,18 @@ export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, a
   const guard = (access: RouteAccess) => [signedIn, requireAccess(access, actor)];
   const officer = guard({ allow: ['privacy_officer'], purpose: 'legal_obligation' });
   const staffId = (request: FastifyRequest) => request.staff!.staffId;
-  const nav = html`<a href="/admin">Back office</a><a href="/admin/privacy" aria-current="page">Privacy requests</a>`;
-  const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, platform.layout.page({ title, body, nav }), status);
+  const isOfficer = (request: FastifyRequest) => request.staff!.roles.includes('privacy_officer');
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) => {
+    const nav = isOfficer(request)
+      ? html`<a href="/admin">Back office</a><a href="/admin/privacy" aria-current="page">Privacy requests</a>`
+      : html`<a href="/admin">Back office</a><a href="/admin/privacy/minors" aria-current="page">Flag a suspected minor</a>`;
+    return sendPrivatePage(reply, platform.layout.page({ title, body, nav }), status);
+  };
 
   async function queue(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof queuePage>[3] = {}, status = 200) {
     const query = QueueQuery.parse(request.query ?? {});
     const filter = { kind: query.kind, open: query.open === '1' };
-    return page(reply, 'Privacy requests', queuePage(await requestQueue(vault, filter), filter, csrfField(reply), s), status);
+    return page(request, reply, 'Privacy requests', queuePage(await requestQueue(vault, filter), filter, csrfField(reply), s), status);
   }
 
   app.get('/admin/privacy', { preHandler: officer }, (request, reply) => queue(request, reply));
@@ -50,7 +55,7 @@ export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, a
     const params = IdParams.safeParse(request.params);
     const found = params.success ? await findRequest(vault, params.data.id) : undefined;
     if (!found) return reply.callNotFound();
-    return page(reply, 'Privacy request', requestPage(found, csrfField(reply), s), status);
+    return page(request, reply, 'Privacy request', requestPage(found, csrfField(reply), s), status);
   }
 
   app.get('/admin/privacy/:id', { preHandler: officer }, (request, reply) => showRequest(request, reply));
@@ -73,18 +78,17 @@ export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, a
 
   // Any member of support may raise the case; the privacy officer alone sees the queue and confirms.
   const flaggers = guard({ allow: ['support', 'privacy_officer'] });
-  const isOfficer = (request: FastifyRequest) => request.staff!.roles.includes('privacy_officer');
   const flagForm = (request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof minorPage>[1], status: number) =>
-    isOfficer(request) ? queue(request, reply, s, status) : page(reply, 'Flag a suspected minor', minorPage(csrfField(reply), s), status);
+    isOfficer(request) ? queue(request, reply, s, status) : page(request, reply, 'Flag a suspected minor', minorPage(csrfField(reply), s), status);
 
-  app.get('/admin/privacy/minors', { preHandler: flaggers }, (request, reply) => page(reply, 'Flag a suspected minor', minorPage(csrfField(reply))));
+  app.get('/admin/privacy/minors', { preHandler: flaggers }, (request, reply) => page(request, reply, 'Flag a suspected minor', minorPage(csrfField(reply))));
 
   app.post('/admin/privacy/minors', { preHandler: flaggers }, async (request, reply) => {
     const form = parseForm(MinorForm, request.body, ['orderNumber', 'note']);
     if (!form.ok) return flagForm(request, reply, { errors: form.errors, values: form.values }, 400);
     const id = await actions.flagMinor(form.data.orderNumber, staffId(request), form.data.note);
     if (!id) return flagForm(request, reply, { errors: { orderNumber: 'No order with that number' }, values: { orderNumber: form.data.orderNumber, note: form.data.note } }, 404);
-    if (!isOfficer(request)) return page(reply, 'Flag a suspected minor', minorPage(csrfField(reply), { flagged: true }));
+    if (!isOfficer(request)) return page(request, reply, 'Flag a suspected minor', minorPage(csrfField(reply), { flagged: true }));
     return reply.redirect(`/admin/privacy/${id}`, 303);
   });
 }
