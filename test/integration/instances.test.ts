@@ -52,7 +52,8 @@ describe('two instances on one PostgreSQL', () => {
       );
       ids.push(id!);
     }
-    await eventually(async () => ids.every((id) => handledBy[id]), 30_000, 'all 30 messages handled');
+    // Generous: this checks that each message is handled once, not how fast, and the suite shares two cores.
+    await eventually(async () => ids.every((id) => handledBy[id]), 90_000, 'all 30 messages handled');
     // Let any duplicate delivery that was going to happen happen before counting.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     for (const id of ids) assert.equal(handledBy[id]!.length, 1, `message ${id} handled ${handledBy[id]!.length} times`);
