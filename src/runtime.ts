@@ -13,13 +13,14 @@ import { registerShopUnits } from './shop/privacy-center/units.ts';
 // The platform runtime with the privacy engine plugged in (outbox messages sealed by the vault, an inventory that
 // must be consistent before anything starts) and the shop's background jobs defined.
 
-export async function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav'> = {}): Promise<Runtime> {
+export async function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav' | 'footerLinks'> = {}): Promise<Runtime> {
   const problems = inventoryProblems();
   if (problems.length > 0) throw new Error(`the data inventory is inconsistent:\n${problems.join('\n')}`);
   const runtime = await openRuntime(config, {
     ...options,
     sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock),
     defaultNav: html`<a href="/">Shop</a><a href="/cart">Cart</a><a href="/account">Account</a>`,
+    footerLinks: html`<a href="/contact">Contact us</a> · <a href="/orders/lookup">Find an order</a> · <a href="/privacy-center">Privacy center</a> · `,
   });
   runtime.jobs.define<{ orderId: string }>({
     name: EXPIRE_UNPAID_JOB,

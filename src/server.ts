@@ -11,7 +11,7 @@ export type RunningShop = { runtime: Runtime; app: FastifyInstance; url: string;
  * Starts the shop: migrate, optionally seed an empty catalogue, start the job workers and listen. Everything the
  * server keeps (sessions, jobs, outbox) lives in the database, so several of these can serve one PostgreSQL.
  */
-export async function startShop(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav'> & { seedIfEmpty?: boolean } = {}): Promise<RunningShop> {
+export async function startShop(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav' | 'footerLinks'> & { seedIfEmpty?: boolean } = {}): Promise<RunningShop> {
   const runtime = await openShopRuntime(config, options);
   try {
     if (options.seedIfEmpty) {

@@ -25,6 +25,8 @@ export type RuntimeOptions = {
   jobPollingIntervalSeconds?: number;
   /** The site menu for pages that do not bring their own. */
   defaultNav?: Html;
+  /** Links at the foot of every page, before the cookie settings. */
+  footerLinks?: Html;
   /** An already open database (tests bring a fresh one per case); otherwise the configured one is opened. */
   database?: Database;
 };
@@ -59,7 +61,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     jobs,
     log,
     assets,
-    layout: createLayout(config, assets, options.defaultNav),
+    layout: createLayout(config, assets, options.defaultNav, options.footerLinks),
     masterKey,
     mail,
     sealer,

@@ -57,6 +57,14 @@ forEachDatabase('storefront and HTTP platform', (kind) => {
     assert.equal((second.body.match(/<li class="card">/g) ?? []).length, 17);
   });
 
+  test('every link at the foot of the page leads to a page', async () => {
+    const home = await shop.app.inject('/');
+    const footer = /<footer[\s\S]*<\/footer>/.exec(home.body)![0];
+    const links = [...footer.matchAll(/href="(\/[^"]*)"/g)].map((m) => m[1]!);
+    assert.ok(links.length >= 4, `footer links: ${links.join(', ')}`);
+    for (const link of links) assert.equal((await shop.app.inject(link)).statusCode, 200, link);
+  });
+
   test('a repeated catalogue page is served from memory without a query', async () => {
     await shop.app.inject('/?page=2');
     const before = shop.database.queries.count;

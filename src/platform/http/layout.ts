@@ -9,8 +9,11 @@ export type Layout = { page(options: PageOptions): string };
 /** Where a per-visitor notice (the cookie banner) goes; pages are rendered, and cached, with this placeholder. */
 export const NOTICE_SLOT = '<!--notice-->';
 
-/** `defaultNav` is the menu of pages that do not bring their own (the shop supplies it). */
-export function createLayout(config: Config, assets: Assets, defaultNav: Html = html`<a href="/">Shop</a>`): Layout {
+/**
+ * `defaultNav` is the menu of pages that do not bring their own; `footerLinks` the links every page ends with (the
+ * shop supplies both).
+ */
+export function createLayout(config: Config, assets: Assets, defaultNav: Html = html`<a href="/">Shop</a>`, footerLinks: Html = html``): Layout {
   const { shop } = config;
   const stylesheet = assets.url('style.css');
   const icon = assets.url('favicon.svg');
@@ -40,7 +43,7 @@ ${body}
 <footer class="site-footer">
   <p>Questions about your order or your data? Write to <a href="mailto:${shop.contactEmail}">${shop.contactEmail}</a>
   or call <a href="tel:${shop.contactPhone.replace(/[^+0-9]/g, '')}">${shop.contactPhone}</a>.</p>
-  <p><a href="/privacy/cookies">Cookie settings</a> · &copy; ${shop.name}</p>
+  <p>${footerLinks}<a href="/privacy/cookies">Cookie settings</a> · &copy; ${shop.name}</p>
 </footer>
 </body>
 </html>
