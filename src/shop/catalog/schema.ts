@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bytea } from '../../platform/db/types.ts';
 import { classify, NOT_PERSONAL } from '../../privacy/inventory.ts';
 
 // The catalogue holds no personal data: products, their categories and stock.
@@ -76,6 +77,25 @@ export const products = classify(pgTable(
   archivedAt: NOT_PERSONAL,
   createdAt: NOT_PERSONAL,
 });
+
+const PRODUCT_PICTURE = { personal: false, why: 'a picture of a product uploaded by the shop, not of a person' } as const;
+
+/** A picture the administrator uploaded in place of the generated one: at most one per product. */
+export const productImages = classify(
+  pgTable('product_image', {
+    productId: integer('product_id')
+      .primaryKey()
+      .references(() => products.id),
+    contentType: text('content_type').notNull(),
+    bytes: bytea('bytes').notNull(),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    /** Hex SHA-256 of the bytes: the picture's file name and ETag, so a new upload gets a new address. */
+    sha256: text('sha256').notNull(),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }).notNull(),
+  }, (t) => [index('product_image_sha256_idx').on(t.sha256)]),
+  { productId: NOT_PERSONAL, contentType: NOT_PERSONAL, bytes: PRODUCT_PICTURE, width: NOT_PERSONAL, height: NOT_PERSONAL, sha256: NOT_PERSONAL, uploadedAt: NOT_PERSONAL },
+);
 
 export type Category = typeof categories.$inferSelect;
 export type Product = typeof products.$inferSelect;
