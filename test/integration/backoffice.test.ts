@@ -101,7 +101,7 @@ forEachDatabase('back office', (kind) => {
     assert.match((await shop.app.inject('/categories/lips')).body, /href="\/products\/satin-lip-tint"/);
     const edit = await admin.get(`/admin/products/${saved.id}`);
     assert.match(edit.body, /value="12\.50"/);
-    assert.match(edit.body, /There is no picture upload/);
+    assert.match(edit.body, /unless a picture is uploaded below/);
   });
 
   test('bad input is refused beside its field with what was typed, and nothing is written', async () => {

@@ -22,7 +22,7 @@ export function keptValues(body: unknown, keep: readonly string[]): Record<strin
 export type FieldOptions = {
   name: string;
   label: string;
-  type?: 'text' | 'email' | 'password' | 'tel';
+  type?: 'text' | 'email' | 'password' | 'tel' | 'file';
   value?: string | undefined;
   error?: string | undefined;
   autocomplete?: string;

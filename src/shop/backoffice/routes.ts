@@ -1,8 +1,10 @@
+import fastifyMultipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import type { Html } from '../../platform/http/html.ts';
 import { keptValues, parseForm } from '../../platform/http/forms.ts';
+import { MAX_PICTURE_BYTES } from '../catalog/images.ts';
 import { archiveProduct, listCategories } from '../catalog/service.ts';
 import { shippingCountries } from '../checkout/service.ts';
 import { shopContext } from '../context.ts';
@@ -16,6 +18,7 @@ import {
   findShippingOption,
   listAdminProducts,
   listShippingOptions,
+  removePicture,
   NewShippingOptionForm,
   NewTaxRateForm,
   PRODUCT_FIELDS,
@@ -30,6 +33,7 @@ import {
   updateProduct,
   updateShippingOption,
   updateTaxRate,
+  uploadPicture,
 } from './service.ts';
 import {
   productFormPage,
@@ -59,8 +63,11 @@ const ListQuery = z.object({
 const IdParams = z.object({ id: z.string().regex(/^\d{1,9}$/).transform(Number) });
 const CodeParams = z.object({ code: z.string().regex(/^[a-z0-9-]{1,40}$/) });
 const CountryParams = z.object({ country: z.string().regex(/^[A-Z]{2}$/) });
+/** A file past the size limit arrives cut short: it stands for itself as this marker, never as its first 2 MB. */
+const TOO_LARGE = 'too-large';
+const PictureUpload = z.object({ picture: z.union([z.instanceof(Buffer), z.literal(TOO_LARGE)]) });
 
-export function backOfficeRoutes(app: FastifyInstance, platform: Platform) {
+export async function backOfficeRoutes(app: FastifyInstance, platform: Platform) {
   const ctx = shopContext(platform);
   const { guard, staff } = staffGate(ctx);
 
@@ -76,12 +83,12 @@ export function backOfficeRoutes(app: FastifyInstance, platform: Platform) {
     return page(request, reply, 'Products', body, '/admin/products', problem ? 400 : 200);
   }
 
-  async function productForm(request: FastifyRequest, reply: FastifyReply, productId: number | undefined, state?: FormState, status = 200) {
+  async function productForm(request: FastifyRequest, reply: FastifyReply, productId: number | undefined, state?: FormState, status = 200, pictureProblem?: string) {
     const [categories, product] = await Promise.all([listCategories(ctx), productId === undefined ? undefined : findAdminProduct(ctx, productId)]);
     if (productId !== undefined && !product) return reply.callNotFound();
     const title = product ? `Edit ${product.name}` : 'New product';
     const filled = state ?? (product ? { values: productValues(product), errors: {} } : undefined);
-    return page(request, reply, title, productFormPage(csrfField(reply), categories, product, filled), '/admin/products', status);
+    return page(request, reply, title, productFormPage(csrfField(reply), categories, product, filled, pictureProblem), '/admin/products', status);
   }
 
   app.get('/admin/products', { preHandler: guard({ allow: ['admin'] }) }, (request, reply) => productList(request, reply, ListQuery.parse(request.query)));
@@ -127,6 +134,40 @@ export function backOfficeRoutes(app: FastifyInstance, platform: Platform) {
     const product = params.success ? await findAdminProduct(ctx, params.data.id) : undefined;
     if (!product) return reply.callNotFound();
     await unarchiveProduct(ctx, product.id);
+    return reply.redirect(`/admin/products/${product.id}`, 303);
+  });
+
+  // Multipart is read for this one route only, into memory and within limits: one file, a token, nothing else large.
+  // Its fields land in the body, where the CSRF check finds the token.
+  await app.register(async (upload) => {
+    await upload.register(fastifyMultipart, {
+      attachFieldsToBody: 'keyValues',
+      throwFileSizeLimit: false,
+      limits: { files: 1, fileSize: MAX_PICTURE_BYTES, fields: 1, fieldSize: 1024, parts: 2 },
+      onFile: async (part: MultipartFile & { value?: unknown }) => {
+        const bytes = await part.toBuffer();
+        part.value = part.file.truncated ? TOO_LARGE : bytes;
+      },
+    });
+
+    upload.post('/admin/products/:id/image', { preHandler: guard({ allow: ['admin'] }) }, async (request, reply) => {
+      const params = IdParams.safeParse(request.params);
+      const product = params.success ? await findAdminProduct(ctx, params.data.id) : undefined;
+      if (!product) return reply.callNotFound();
+      const form = PictureUpload.safeParse(request.body);
+      if (!form.success) return productForm(request, reply, product.id, undefined, 400, 'Choose a PNG, JPEG or WebP file to upload.');
+      if (form.data.picture === TOO_LARGE) return productForm(request, reply, product.id, undefined, 413, 'This file is larger than 2 MB: upload a smaller picture.');
+      const saved = await uploadPicture(ctx, product.id, form.data.picture);
+      if (!saved.ok) return productForm(request, reply, product.id, undefined, 400, saved.message);
+      return reply.redirect(`/admin/products/${product.id}`, 303);
+    });
+  });
+
+  app.post('/admin/products/:id/image/remove', { preHandler: guard({ allow: ['admin'] }) }, async (request, reply) => {
+    const params = IdParams.safeParse(request.params);
+    const product = params.success ? await findAdminProduct(ctx, params.data.id) : undefined;
+    if (!product) return reply.callNotFound();
+    await removePicture(ctx, product.id);
     return reply.redirect(`/admin/products/${product.id}`, 303);
   });
 

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { and, asc, count, eq, ilike, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
 import type { FieldErrors } from '../../platform/http/errors.ts';
-import { categories, products, type Product } from '../catalog/schema.ts';
+import { pictureFormat, uploadedPictureFile } from '../catalog/images.ts';
+import { categories, productImages, products, type Product } from '../catalog/schema.ts';
 import { shippingOptions, taxRates } from '../orders/schema.ts';
 
 // The administrator's side of the catalogue and the shop's settings: products (with their variants, stock and
@@ -167,9 +169,32 @@ export async function listAdminProducts(
 }
 
 /** Any product, archived or not, by id. */
-export async function findAdminProduct(ctx: AdminContext, id: number): Promise<Product | undefined> {
-  const [row] = await ctx.db.select().from(products).where(eq(products.id, id));
-  return row;
+/** A product with its uploaded picture's file name (null: it shows the generated one). */
+export type AdminProduct = Product & { picture: string | null };
+
+export async function findAdminProduct(ctx: AdminContext, id: number): Promise<AdminProduct | undefined> {
+  const [row] = await ctx.db.select({ product: products, picture: uploadedPictureFile(products.id) }).from(products).where(eq(products.id, id));
+  return row && { ...row.product, picture: row.picture };
+}
+
+// ── pictures ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Puts an uploaded picture in place of the product's generated one, or says why not. The format is read from the
+ * bytes themselves; one statement replaces the previous upload, and the table's trigger empties the page caches.
+ */
+export async function uploadPicture(ctx: AdminContext, productId: number, bytes: Buffer): Promise<{ ok: true } | { ok: false; message: string }> {
+  if (bytes.length === 0) return { ok: false, message: 'Choose a picture file to upload: the file sent was empty.' };
+  const format = pictureFormat(bytes);
+  if (!format) return { ok: false, message: 'This file is not a PNG, JPEG or WebP picture: upload one of those.' };
+  const row = { ...format, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), uploadedAt: ctx.clock.now() };
+  await ctx.db.insert(productImages).values({ productId, ...row }).onConflictDoUpdate({ target: productImages.productId, set: row });
+  return { ok: true };
+}
+
+/** Back to the generated picture. */
+export async function removePicture(ctx: AdminContext, productId: number): Promise<void> {
+  await ctx.db.delete(productImages).where(eq(productImages.productId, productId));
 }
 
 const slugTaken = { slug: 'Another product already has this slug: choose another one' };

@@ -1,11 +1,12 @@
 import type { FieldErrors } from '../../platform/http/errors.ts';
 import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
+import { pictureUrl } from '../catalog/images.ts';
 import type { Category, Product } from '../catalog/schema.ts';
 import { formatPrice, variantLabel } from '../catalog/service.ts';
 import { countryName } from '../orders/address.ts';
 import type { OrderStatus } from '../orders/schema.ts';
-import { LOW_STOCK, regionName, type AdminProductRow, type ShippingOption, type StockFilter, type TaxRate } from './service.ts';
+import { LOW_STOCK, regionName, type AdminProduct, type AdminProductRow, type ShippingOption, type StockFilter, type TaxRate } from './service.ts';
 
 // The administrator's pages: the product list with its quick stock changes, the product form, delivery options and
 // the tax table. Every form posts and comes back with a message beside each field and what was typed.
@@ -194,7 +195,26 @@ export function productValues(p: Product): Record<string, string> {
 }
 
 /** The new-product form (`product` undefined) or the edit form of `product`. */
-export function productFormPage(csrf: Html, categories: readonly Category[], product: Product | undefined, state: FormState = EMPTY): Html {
+/** The upload form, and the way back to the generated picture when one was uploaded; `problem` is a refused upload. */
+function pictureForms(csrf: Html, product: AdminProduct, problem: string | undefined): Html {
+  return html`<h2>Uploaded picture</h2>
+  <form class="stacked" method="post" action="/admin/products/${product.id}/image" enctype="multipart/form-data">
+    ${csrf}
+    ${field({ name: 'picture', label: 'Picture file', type: 'file', error: problem, hint: 'A PNG, JPEG or WebP file of at most 2 MB, shown in place of the drawn picture.' })}
+    <button type="submit">Upload picture</button>
+  </form>
+  ${product.picture
+    ? html`<form method="post" action="/admin/products/${product.id}/image/remove">${csrf}<button type="submit" class="secondary">Remove the uploaded picture</button></form>`
+    : ''}`;
+}
+
+export function productFormPage(
+  csrf: Html,
+  categories: readonly Category[],
+  product: AdminProduct | undefined,
+  state: FormState = EMPTY,
+  pictureProblem?: string,
+): Html {
   const v = state.values;
   const e = state.errors;
   const action = product ? `/admin/products/${product.id}` : '/admin/products';
@@ -219,8 +239,8 @@ export function productFormPage(csrf: Html, categories: readonly Category[], pro
     ${field({ name: 'weightGrams', label: 'Weight of one unit (grams)', value: v.weightGrams, error: e.weightGrams, inputmode: 'numeric', hint: 'Packed weight, for the parcel.' })}
     </fieldset>
     <fieldset><legend>Picture</legend>
-    ${product ? html`<img src="/images/products/${product.slug}.svg" alt="The current picture of ${product.name}" width="120" height="120">` : ''}
-    ${field({ name: 'swatch', label: 'Colour', value: v.swatch, error: e.swatch, hint: 'The product picture is drawn from this colour and the category’s package shape, like #d9a38b. There is no picture upload.' })}
+    ${product ? html`<img src="${pictureUrl(product)}" alt="The current picture of ${product.name}" width="120" height="120">` : ''}
+    ${field({ name: 'swatch', label: 'Colour', value: v.swatch, error: e.swatch, hint: 'The product picture is drawn from this colour and the category’s package shape, like #d9a38b, unless a picture is uploaded below.' })}
     </fieldset>
     <fieldset><legend>Variant</legend>
     <p class="hint">For a product sold in several shades or sizes: each variant is a product of its own, with the same group and its own option value. Leave empty for a product without variants.</p>
@@ -234,7 +254,8 @@ export function productFormPage(csrf: Html, categories: readonly Category[], pro
   ${product
     ? html`<h2>On sale</h2>
   <p>${product.archivedAt ? 'Archived.' : html`On sale at <a href="/products/${product.slug}">/products/${product.slug}</a>.`}</p>
-  ${archiveForm(csrf, product)}`
+  ${archiveForm(csrf, product)}
+  ${pictureForms(csrf, product, pictureProblem)}`
     : ''}
 </section>`;
 }

@@ -3,6 +3,7 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
 import { newToken, TOKEN_PATTERN, tokenHash } from '../../platform/secrets.ts';
+import { uploadedPictureFile } from '../catalog/images.ts';
 import { products } from '../catalog/schema.ts';
 import { variantLabel } from '../catalog/service.ts';
 import { cartItems, carts } from './schema.ts';
@@ -31,6 +32,8 @@ export type CartLine = {
   stock: number;
   /** Set when the line cannot be bought as it is: the stock has fallen below its quantity, or the product was archived. */
   stockWarning: string | undefined;
+  /** The uploaded picture's file name, null for the generated one. */
+  picture: string | null;
 };
 
 export type CartView = { lines: CartLine[]; itemCount: number; subtotalCents: number };
@@ -185,6 +188,7 @@ export async function viewCart(ctx: CartContext, owner: CartOwner): Promise<Cart
           stock: products.stock,
           archivedAt: products.archivedAt,
           quantity: cartItems.quantity,
+          picture: uploadedPictureFile(products.id),
         })
         .from(carts)
         .innerJoin(cartItems, eq(cartItems.cartId, carts.id))

@@ -1,5 +1,6 @@
 import { formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
+import { pictureUrl } from '../catalog/images.ts';
 import { formatPrice } from '../catalog/service.ts';
 import { MAX_LINE_QUANTITY, type CartLine, type CartView } from './service.ts';
 
@@ -20,7 +21,7 @@ function quantityForm(csrf: Html, line: CartLine, problem: LineProblem | undefin
 function lineRow(csrf: Html, line: CartLine, problem: LineProblem | undefined): Html {
   return html`<tr>
   <td class="cart-product">
-    <img src="/images/products/${line.slug}.svg" alt="" width="64" height="64">
+    <img src="${pictureUrl(line)}" alt="" width="64" height="64">
     <span><span class="brand">${line.brand}</span> <a href="/products/${line.slug}">${line.name}</a>
     ${line.variant ? html`<span class="variant">${line.variant}</span>` : ''}
     ${line.stockWarning ? html`<span class="stock low">${line.stockWarning}</span>` : ''}</span>

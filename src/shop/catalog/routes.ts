@@ -8,11 +8,12 @@ import { mustAsk } from '../../privacy/consent/service.ts';
 import { alsoViewed, recentlyViewed, recentProducts, rememberView } from '../recommendations/service.ts';
 import { RECENTLY_VIEWED_SLOT, recentlyViewedView, suggestionsView } from '../recommendations/views.ts';
 import { createCatalogCache } from './cache.ts';
-import { productImageSvg } from './images.ts';
+import { productImageSvg, UPLOADED_PICTURE_FILE } from './images.ts';
 import {
   findCategory,
   findProduct,
   findProductSwatch,
+  findUploadedPicture,
   listCategories,
   listProducts,
   listVariants,
@@ -151,5 +152,18 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
     });
     if (!svg) return reply.callNotFound();
     return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(svg);
+  });
+
+  // An uploaded picture's address is its hash: a new upload gets a new address, so this one never changes.
+  app.get('/images/products/uploads/:file', async (request, reply) => {
+    const match = UPLOADED_PICTURE_FILE.exec((request.params as { file: string }).file);
+    const picture = match ? await findUploadedPicture(ctx, match[1]!) : undefined;
+    if (!picture) return reply.callNotFound();
+    return reply
+      .type(picture.contentType)
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('etag', `"${match![1]}"`)
+      .header('x-content-type-options', 'nosniff')
+      .send(picture.bytes);
   });
 }

@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, isNull, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor } from '../../platform/db/index.ts';
-import { categories, products, type Category, type Product } from './schema.ts';
+import { uploadedPictureFile } from './images.ts';
+import { categories, productImages, products, type Category, type Product } from './schema.ts';
 
 export type CatalogContext = { db: Executor; clock: Clock };
 
@@ -10,6 +11,8 @@ export type ProductCard = Pick<Product, 'id' | 'slug' | 'name' | 'brand' | 'summ
   categoryName: string;
   /** How many products of its variant group are on sale, itself included (0 when it has no group). */
   variantCount: number;
+  /** The uploaded picture's file name, null for the generated one. */
+  picture: string | null;
 };
 
 export type ProductPage = { products: ProductCard[]; total: number; page: number; perPage: number };
@@ -37,6 +40,7 @@ const cardColumns = {
   categorySlug: categories.slug,
   categoryName: categories.name,
   variantCount: variantsOnSale(products.variantGroup),
+  picture: uploadedPictureFile(products.id),
 };
 
 /** Orders of the listing: the shop's own (`featured`, by position), by price or by name. */
@@ -131,6 +135,7 @@ export async function searchProducts(
         optionValue: products.optionValue,
         variantGroup: products.variantGroup,
         listed: products.listed,
+        picture: uploadedPictureFile(products.id).as('picture'),
         // Both tables have a slug and a name: a CTE's columns need names of their own.
         categorySlug: sql<string>`${categories.slug}`.as('category_slug'),
         categoryName: sql<string>`${categories.name}`.as('category_name'),
@@ -179,6 +184,7 @@ export async function searchProducts(
       categoryName: shown.categoryName,
       // Qualified: inside the count, a bare variant_group would be the sibling's.
       variantCount: variantsOnSale(sql`${sql.identifier('shown')}.variant_group`),
+      picture: shown.picture,
       total: sql<number>`count(*) over ()`.mapWith(Number),
     })
     .from(shown)
@@ -198,16 +204,19 @@ export async function findCategory(ctx: CatalogContext, slug: string): Promise<C
 }
 
 /** A product on sale, by slug (listed or not: a variant's page is reached from its group's); archived ones are not found. */
-export async function findProduct(ctx: CatalogContext, slug: string): Promise<(Product & { categorySlug: string; categoryName: string }) | undefined> {
+export async function findProduct(
+  ctx: CatalogContext,
+  slug: string,
+): Promise<(Product & { categorySlug: string; categoryName: string; picture: string | null }) | undefined> {
   const [row] = await ctx.db
-    .select({ product: products, categorySlug: categories.slug, categoryName: categories.name })
+    .select({ product: products, categorySlug: categories.slug, categoryName: categories.name, picture: uploadedPictureFile(products.id) })
     .from(products)
     .innerJoin(categories, eq(products.categoryId, categories.id))
     .where(and(eq(products.slug, slug), onSale));
-  return row ? { ...row.product, categorySlug: row.categorySlug, categoryName: row.categoryName } : undefined;
+  return row ? { ...row.product, categorySlug: row.categorySlug, categoryName: row.categoryName, picture: row.picture } : undefined;
 }
 
-export type Variant = Pick<Product, 'slug' | 'optionName' | 'optionValue' | 'priceCents' | 'stock' | 'swatch'>;
+export type Variant = Pick<Product, 'slug' | 'optionName' | 'optionValue' | 'priceCents' | 'stock' | 'swatch'> & { picture: string | null };
 
 /** The products on sale in a variant group, in the shop's order, in one query: what a product page offers. */
 export async function listVariants(ctx: CatalogContext, variantGroup: string): Promise<Variant[]> {
@@ -219,6 +228,7 @@ export async function listVariants(ctx: CatalogContext, variantGroup: string): P
       priceCents: products.priceCents,
       stock: products.stock,
       swatch: products.swatch,
+      picture: uploadedPictureFile(products.id),
     })
     .from(products)
     .where(and(eq(products.variantGroup, variantGroup), onSale))
@@ -271,4 +281,14 @@ const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' 
 
 export function formatPrice(cents: number): string {
   return usd.format(cents / 100);
+}
+
+/** An uploaded picture by the hash in its address; any product's, since two may share one. */
+export async function findUploadedPicture(ctx: CatalogContext, sha256: string): Promise<{ contentType: string; bytes: Buffer } | undefined> {
+  const [row] = await ctx.db
+    .select({ contentType: productImages.contentType, bytes: productImages.bytes })
+    .from(productImages)
+    .where(eq(productImages.sha256, sha256))
+    .limit(1);
+  return row;
 }

@@ -1,4 +1,5 @@
 import { html, type Html } from '../../platform/http/html.ts';
+import { pictureUrl } from './images.ts';
 import type { Category, Product } from './schema.ts';
 import { MAX_LINE_QUANTITY } from '../cart/service.ts';
 import { formatPrice, SEARCH_MAX_LENGTH, SEARCH_SORTS, variantLabel, type ProductCard, type ProductPage, type SearchSort, type Variant } from './service.ts';
@@ -28,7 +29,7 @@ function stockNote(stock: number): Html {
 function card(p: ProductCard): Html {
   return html`<li class="card">
   <a href="/products/${p.slug}">
-    <img src="/images/products/${p.slug}.svg" alt="" width="200" height="200" loading="lazy">
+    <img src="${pictureUrl(p)}" alt="" width="200" height="200" loading="lazy">
     <span class="brand">${p.brand}</span>
     <span class="name">${p.name}</span>
   </a>
@@ -130,7 +131,7 @@ function variantChoice(product: Pick<Product, 'slug' | 'optionName' | 'optionVal
         <p><span id="variant-option">${product.optionName}</span>: <strong>${product.optionValue}</strong></p>
         <ul>${variants.map(
           (v) => html`<li><a href="/products/${v.slug}"${v.slug === product.slug ? html` aria-current="page"` : ''}>
-          <img src="/images/products/${v.slug}.svg" alt="" width="48" height="48">
+          <img src="${pictureUrl(v)}" alt="" width="48" height="48">
           <span class="value">${v.optionValue}</span>
           <span class="variant-price">${formatPrice(v.priceCents)}</span>
           ${stockNote(v.stock)}
@@ -140,11 +141,11 @@ function variantChoice(product: Pick<Product, 'slug' | 'optionName' | 'optionVal
 }
 
 /** A product's page; `variants` are the products of its variant group on sale, itself included (none without a group). */
-export function productView(product: Product & { categorySlug: string; categoryName: string }, variants: Variant[]): Html {
+export function productView(product: Product & { categorySlug: string; categoryName: string; picture: string | null }, variants: Variant[]): Html {
   return html`<article class="product">
   <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">Shop</a> › <a href="/categories/${product.categorySlug}">${product.categoryName}</a></nav>
   <div class="product-body">
-    <img src="/images/products/${product.slug}.svg" alt="${productTitle(product)}" width="400" height="400">
+    <img src="${pictureUrl(product)}" alt="${productTitle(product)}" width="400" height="400">
     <div>
       <p class="brand">${product.brand}</p>
       <h1>${product.name}</h1>
