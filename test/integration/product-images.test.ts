@@ -86,6 +86,7 @@ forEachDatabase('product pictures', (kind) => {
     assert.ok(page.body.includes(`src="${url}"`), 'the product page shows the upload');
     assert.ok(!page.body.includes('/images/products/gentle-oat-cleanser.svg'));
     assert.ok((await shop.app.inject('/categories/skincare')).body.includes(`src="${url}"`), 'so does its listing card');
+    assert.equal((await shop.app.inject('/api/store/products/gentle-oat-cleanser')).json().image, url, 'and the store API');
     assert.ok((await admin.get(`/admin/products/${id}`)).body.includes('Remove the uploaded picture'));
 
     const served = await shop.app.inject(url);

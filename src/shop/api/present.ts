@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { isErased, type Erased } from '../../privacy/vault/service.ts';
 import type { CartView } from '../cart/service.ts';
 import type { Product } from '../catalog/schema.ts';
+import { pictureUrl } from '../catalog/images.ts';
 import { variantLabel, type ProductCard as Card, type ProductPage as Listing, type Variant } from '../catalog/service.ts';
 import { LOW_STOCK } from '../catalog/views.ts';
 import type { OrderDetail } from '../orders/service.ts';
@@ -10,9 +11,7 @@ import type { Cart, Order, ProductCard, ProductDetail, ProductPage } from './con
 // What the services answer, as the store API's documented shapes: explicit fields only, so that a column added to a
 // service's result never leaks into an answer unannounced, and dates as ISO strings.
 
-const image = (slug: string) => `/images/products/${slug}.svg`;
-
-type CardFields = Pick<Card, 'slug' | 'name' | 'brand' | 'summary' | 'priceCents' | 'stock' | 'optionName' | 'optionValue' | 'categorySlug' | 'categoryName' | 'variantCount'>;
+type CardFields = Pick<Card, 'slug' | 'name' | 'brand' | 'summary' | 'priceCents' | 'stock' | 'optionName' | 'optionValue' | 'categorySlug' | 'categoryName' | 'variantCount' | 'picture'>;
 
 function card(p: CardFields): z.input<typeof ProductPage>['products'][number] {
   return {
@@ -23,7 +22,7 @@ function card(p: CardFields): z.input<typeof ProductPage>['products'][number] {
     priceCents: p.priceCents,
     ...availabilityOf(p.stock),
     category: { slug: p.categorySlug, name: p.categoryName },
-    image: image(p.slug),
+    image: pictureUrl(p),
     ...optional('variant', variantLabel(p)),
     variantCount: p.variantCount,
   };
@@ -39,7 +38,7 @@ export function optional<K extends string>(key: K, value: string | undefined): P
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-export function productDetail(product: Product & Pick<Card, 'categorySlug' | 'categoryName'>, variants: Variant[]): z.input<typeof ProductDetail> {
+export function productDetail(product: Product & Pick<Card, 'categorySlug' | 'categoryName' | 'picture'>, variants: Variant[]): z.input<typeof ProductDetail> {
   return {
     ...card({ ...product, variantCount: variants.length }),
     description: product.description,
