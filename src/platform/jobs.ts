@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { PgBoss, fromDrizzle, fromPglite, type QueueOptions } from 'pg-boss';
-import type { Database, Executor } from './db/index.ts';
+import { outsideTransaction, type Database, type Executor } from './db/index.ts';
 import type { Log } from './log.ts';
 
 // Background jobs on pg-boss, in the shop's own database. A job that follows from a write is enqueued inside that
@@ -27,7 +27,7 @@ export function createJobs(database: Database, log: Log, options: { pollingInter
   const boss =
     database.kind === 'pglite'
       ? new PgBoss({ db: fromPglite(database.client as Parameters<typeof fromPglite>[0]), backend: 'pglite', schema: 'pgboss' })
-      : new PgBoss({ connectionString: connectionStringOf(database), schema: 'pgboss', max: 4, useListenNotify: true });
+      : new PgBoss({ connectionString: connectionStringOf(database), schema: 'pgboss', max: 10, useListenNotify: true });
   boss.on('error', (error: Error) => log.error({ err: error }, 'job system error'));
   const definitions = new Map<string, JobDefinition>();
   let started = false;
@@ -58,7 +58,7 @@ export function createJobs(database: Database, log: Log, options: { pollingInter
           async (batch) => {
             for (const item of batch) {
               try {
-                await job.handler(item.data);
+                await outsideTransaction(() => job.handler(item.data));
               } catch (error) {
                 // pg-boss stores a failed job's error, and messages can quote personal data (an SMTP refusal
                 // names the recipient): only the error's class and code are kept or logged.

@@ -171,6 +171,14 @@ export async function migrateDatabase(database: Database): Promise<void> {
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
 
 /**
+ * Runs `work` as if no transaction were open: for code started from inside one that lives on after it (a job
+ * handler woken by a send made in a transaction must query the root database like any other).
+ */
+export function outsideTransaction<T>(work: () => T): T {
+  return insideTransaction.exit(work);
+}
+
+/**
  * Runs `work` in a transaction (a savepoint when already inside one). On PostgreSQL a serialization failure or
  * deadlock retries the whole unit of work; PGlite has one connection, so neither can happen there.
  */
