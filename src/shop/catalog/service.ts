@@ -26,7 +26,8 @@ const shownInListings = and(eq(products.listed, true), onSale);
 const variantsOnSale = (group: AnyColumn | SQL) =>
   sql<number>`(select count(*) from ${products} sibling where sibling.variant_group = ${group} and sibling.archived_at is null)`.mapWith(Number);
 
-const cardColumns = {
+/** A product card's own columns, read by listings and by the search's ranked matches alike. */
+const cardProductColumns = {
   id: products.id,
   slug: products.slug,
   name: products.name,
@@ -37,6 +38,10 @@ const cardColumns = {
   swatch: products.swatch,
   optionName: products.optionName,
   optionValue: products.optionValue,
+};
+
+const cardColumns = {
+  ...cardProductColumns,
   categorySlug: categories.slug,
   categoryName: categories.name,
   variantCount: variantsOnSale(products.variantGroup),
@@ -123,16 +128,7 @@ export async function searchProducts(
   const matches = ctx.db.$with('matches').as(
     ctx.db
       .select({
-        id: products.id,
-        slug: products.slug,
-        name: products.name,
-        brand: products.brand,
-        summary: products.summary,
-        priceCents: products.priceCents,
-        stock: products.stock,
-        swatch: products.swatch,
-        optionName: products.optionName,
-        optionValue: products.optionValue,
+        ...cardProductColumns,
         variantGroup: products.variantGroup,
         listed: products.listed,
         picture: uploadedPictureFile(products.id).as('picture'),
