@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { parseForm } from '../../platform/http/forms.ts';
 import type { Html } from '../../platform/http/html.ts';
-import { requireAccess, type Actor, type RouteAccess } from '../../privacy/access.ts';
-import { staffFor } from '../../privacy/staff/routes.ts';
+import type { RouteAccess } from '../../privacy/access.ts';
 import { signedInCustomer } from '../accounts/service.ts';
+import { staffGate } from '../backoffice/desk.ts';
 import { shopContext } from '../context.ts';
 import { ORDER_PASS_COOKIE } from '../orders/service.ts';
 import {
@@ -97,21 +97,14 @@ export function returnRoutes(app: FastifyInstance, platform: Platform) {
 
   // ── the back office ────────────────────────────────────────────────────────────────────────────────────────────
 
-  const actorOf = async (request: FastifyRequest): Promise<Actor> => (await staffFor(ctx, request)) ?? { kind: 'visitor' };
-  /** Signed out: the sign-in page, as /admin answers; signed in without the role: 403. */
-  const staffRoute = (access: RouteAccess) => ({
-    preHandler: [
-      async (request: FastifyRequest, reply: FastifyReply) => {
-        if (!(await staffFor(ctx, request))) return reply.redirect('/admin/login', 303);
-      },
-      requireAccess(access, actorOf),
-    ],
-  });
-  const staffContext = async (request: FastifyRequest): Promise<StaffContext> => ({ ...ctx, actor: (await staffFor(ctx, request))!, requestId: request.id });
+  // Signed out: the sign-in page, as /admin answers; signed in without the role: 403 (the back office's own gate).
+  const { guard, staff } = staffGate(ctx);
+  const staffRoute = (access: RouteAccess) => ({ preHandler: guard(access) });
+  const staffContext = (request: FastifyRequest): StaffContext => ({ ...ctx, actor: staff(request), requestId: request.id });
 
   async function showReturn(request: FastifyRequest, reply: FastifyReply, state: FormState = {}, status = 200) {
     const params = IdParams.safeParse(request.params);
-    const detail = params.success ? await returnForStaff(await staffContext(request), params.data.id) : undefined;
+    const detail = params.success ? await returnForStaff(staffContext(request), params.data.id) : undefined;
     if (!detail) return reply.callNotFound();
     return page(reply, `Return for order ${detail.order.number}`, returnDetailPage(csrfField(reply), detail, state), status);
   }
@@ -122,7 +115,7 @@ export function returnRoutes(app: FastifyInstance, platform: Platform) {
     if (!params.success) return reply.callNotFound();
     const { id } = params.data;
     try {
-      await run(await staffContext(request), id);
+      await run(staffContext(request), id);
     } catch (error) {
       if (!(error instanceof ReturnStateError)) throw error;
       if (error.statusCode === 404) return reply.callNotFound();
