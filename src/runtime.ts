@@ -2,6 +2,7 @@ import type { Config } from './platform/config.ts';
 import { html } from './platform/http/html.ts';
 import { openRuntime, type Runtime, type RuntimeOptions } from './platform/runtime.ts';
 import { inventoryProblems } from './privacy/inventory.ts';
+import { retentionRules } from './privacy/retention/rules.ts';
 import { vaultMailSealer } from './privacy/vault/mail.ts';
 import { keyringFrom } from './privacy/vault/service.ts';
 import { DESTROY_SALTS_JOB, destroyOldSalts } from './shop/analytics/service.ts';
@@ -16,6 +17,8 @@ import { registerShopUnits } from './shop/privacy-center/units.ts';
 export async function openShopRuntime(config: Config, options: Omit<RuntimeOptions, 'sealer' | 'defaultNav' | 'footerLinks'> = {}): Promise<Runtime> {
   const problems = inventoryProblems();
   if (problems.length > 0) throw new Error(`the data inventory is inconsistent:\n${problems.join('\n')}`);
+  // A retention setting that would keep data less than promised stops the shop here, before it serves anyone.
+  retentionRules(config.retention);
   const runtime = await openRuntime(config, {
     ...options,
     sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock),

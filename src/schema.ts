@@ -15,3 +15,4 @@ export * from './shop/tickets/schema.ts';
 export * from './privacy/requests/schema.ts';
 export * from './privacy/consent/schema.ts';
 export * from './shop/analytics/schema.ts';
+export * from './privacy/retention/schema.ts';

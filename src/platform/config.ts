@@ -39,6 +39,8 @@ const schema = z.object({
   PLEDGE_FORM_RATE_LIMIT: positiveInt.default(60),
   PLEDGE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   PLEDGE_CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  // Retention overrides, e.g. `order.max=5y,ticket.max=18mo`; checked against the rules by the privacy engine.
+  PLEDGE_RETENTION: z.string().trim().max(1000).optional(),
 });
 
 // Settings that may carry credentials are never echoed back in an error.
@@ -60,6 +62,8 @@ export type Config = {
   trustProxy: boolean;
   /** How stale a cached catalogue page may be before the catalogue version is checked again. */
   catalogCacheMs: number;
+  /** PLEDGE_RETENTION as given; `retentionRules` in src/privacy/retention/rules.ts reads and checks it. */
+  retention: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -104,6 +108,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     formRateLimitPerMinute: e.PLEDGE_FORM_RATE_LIMIT,
     trustProxy: e.PLEDGE_TRUST_PROXY === 'true',
     catalogCacheMs: e.PLEDGE_CATALOG_CACHE_MS,
+    retention: e.PLEDGE_RETENTION,
   };
 }
 

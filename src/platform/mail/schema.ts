@@ -1,4 +1,4 @@
-import { integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { classifyColumns, NOT_PERSONAL } from '../db/classification.ts';
 import { bytea } from '../db/types.ts';
 
@@ -18,7 +18,7 @@ export const outbox = classifyColumns(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
     sentAt: timestamp('sent_at', { withTimezone: true }),
-  }),
+  }, (t) => [index('outbox_created_idx').on(t.createdAt)]),
   {
     id: NOT_PERSONAL,
     dedupeKey: { personal: false, why: 'built from ids and message kinds, never from personal values' },

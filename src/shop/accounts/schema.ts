@@ -18,7 +18,9 @@ export const customers = classify(
     emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     lastActiveAt: timestamp('last_active_at', { withTimezone: true }).notNull(),
-  }),
+    /** When the inactivity warning went out; erasure waits until 30 days after it. */
+    inactivityWarnedAt: timestamp('inactivity_warned_at', { withTimezone: true }),
+  }, (t) => [index('customer_account_last_active_idx').on(t.lastActiveAt)]),
   {
     id: { personal: true, category: 'account_contact', unit: 'account', protection: 'pseudonymous_id' },
     unitId: { personal: true, category: 'account_contact', unit: 'account', protection: 'pseudonymous_id' },
@@ -30,6 +32,7 @@ export const customers = classify(
     emailVerifiedAt: { personal: false, why: 'when the address was confirmed, not the address' },
     createdAt: NOT_PERSONAL,
     lastActiveAt: { personal: true, category: 'device_data', unit: 'account', protection: 'pseudonymous_id' },
+    inactivityWarnedAt: NOT_PERSONAL,
   },
 );
 

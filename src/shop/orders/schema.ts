@@ -56,6 +56,7 @@ export const orders = classify(
     index('order_customer_idx').on(t.customerId, t.placedAt),
     index('order_email_index_idx').on(t.emailIndex),
     index('order_status_idx').on(t.status, t.placedAt),
+    index('order_last_activity_idx').on(t.lastActivityAt),
     check('order_totals_add_up', sql`${t.totalCents} = ${t.subtotalCents} + ${t.shippingCents} + ${t.taxCents}`),
   ]),
   {

@@ -44,6 +44,7 @@ export const tickets = classify(
     index('ticket_queue_idx').on(t.desk, t.status, t.lastActivityAt),
     index('ticket_customer_idx').on(t.customerId, t.lastActivityAt),
     index('ticket_email_index_idx').on(t.emailIndex),
+    index('ticket_closed_idx').on(t.closedAt),
   ]),
   {
     id: NOT_PERSONAL,
