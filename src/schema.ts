@@ -16,3 +16,4 @@ export * from './privacy/requests/schema.ts';
 export * from './privacy/consent/schema.ts';
 export * from './shop/analytics/schema.ts';
 export * from './privacy/retention/schema.ts';
+export * from './privacy/conformance/schema.ts';
