@@ -17,3 +17,4 @@ export * from './privacy/consent/schema.ts';
 export * from './shop/analytics/schema.ts';
 export * from './privacy/retention/schema.ts';
 export * from './privacy/conformance/schema.ts';
+export * from './privacy/policy/schema.ts';
