@@ -1,15 +1,21 @@
+import { asc, gt } from 'drizzle-orm';
 import type { Config } from './platform/config.ts';
 import { html } from './platform/http/html.ts';
 import { openRuntime, type Runtime, type RuntimeOptions } from './platform/runtime.ts';
 import { inventoryProblems } from './privacy/inventory.ts';
+import { POLICY_NOTICE_JOB, sendNoticeBatch, type NoticeAudience, type NoticeRecipient } from './privacy/policy/service.ts';
 import { retentionRules } from './privacy/retention/rules.ts';
 import { vaultMailSealer } from './privacy/vault/mail.ts';
-import { keyringFrom } from './privacy/vault/service.ts';
+import { keyringFrom, type VaultContext } from './privacy/vault/service.ts';
+import { customers } from './shop/accounts/schema.ts';
+import { profile } from './shop/accounts/service.ts';
 import { DESTROY_SALTS_JOB, destroyOldSalts } from './shop/analytics/service.ts';
 import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
 import { shopContext } from './shop/context.ts';
 import { EXPIRE_EXPORT_JOB, expireCopies, prepareExport, PREPARE_EXPORT_JOB, privacyCenterContext } from './shop/privacy-center/service.ts';
 import { registerShopUnits } from './shop/privacy-center/units.ts';
+import { registerShopRetention, retentionContext } from './shop/privacy-center/retention.ts';
+import { RETENTION_SWEEP_JOB, sweepExpired } from './privacy/retention/sweep.ts';
 
 // The platform runtime with the privacy engine plugged in (outbox messages sealed by the vault, an inventory that
 // must be consistent before anything starts) and the shop's background jobs defined.
@@ -32,9 +38,38 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
     },
   });
   registerShopUnits();
+  registerShopRetention();
+  // Every night at 03:15 UTC, one instance sweeps what has passed its maximum; the counts go to the log.
+  runtime.jobs.define({
+    name: RETENTION_SWEEP_JOB,
+    schedule: '15 3 * * *',
+    queue: { expireInSeconds: 3600, retryLimit: 3 },
+    handler: async () => {
+      const result = await sweepExpired(retentionContext(runtime), { trigger: 'schedule' });
+      runtime.log.info({ sweep: result.sweepId, batches: result.batches, counts: result.counts }, 'retention sweep finished');
+    },
+  });
   runtime.jobs.define<{ exportId: string }>({ name: PREPARE_EXPORT_JOB, handler: async ({ exportId }) => void (await prepareExport(privacyCenterContext(runtime), exportId)) });
   runtime.jobs.define<{ exportId: string }>({ name: EXPIRE_EXPORT_JOB, handler: async ({ exportId }) => void (await expireCopies(privacyCenterContext(runtime), [exportId])) });
   // Yesterday's analytics salt goes when the day ends (and is also swept by the first view of a new day).
   runtime.jobs.define({ name: DESTROY_SALTS_JOB, handler: async () => void (await destroyOldSalts(shopContext(runtime))) });
+  // Advance notice of a significant change of the privacy policy goes to every customer account, a batch per job.
+  runtime.jobs.define<{ version: number; after?: string }>({
+    name: POLICY_NOTICE_JOB,
+    handler: async (job) => void (await sendNoticeBatch(shopContext(runtime), customerAccounts(shopContext(runtime)), job)),
+  });
   return runtime;
+}
+
+/** The shop's customer accounts for the policy's advance notices: id order, each opened under its own key. */
+function customerAccounts(ctx: VaultContext): NoticeAudience {
+  return async (after, limit) => {
+    const rows = await ctx.db.select({ id: customers.id }).from(customers).where(after === undefined ? undefined : gt(customers.id, after)).orderBy(asc(customers.id)).limit(limit);
+    const recipients: NoticeRecipient[] = [];
+    for (const row of rows) {
+      const account = await profile(ctx, row.id);
+      if (account) recipients.push({ customerId: account.id, unitId: account.unitId, email: account.email });
+    }
+    return { recipients, next: rows.length === limit ? rows.at(-1)!.id : undefined };
+  };
 }

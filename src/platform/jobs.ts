@@ -11,6 +11,8 @@ export type JobHandler<T> = (data: T) => Promise<void>;
 export type JobDefinition<T extends object = object> = {
   name: string;
   queue?: Omit<QueueOptions, 'name'>;
+  /** A cron expression in UTC for jobs that recur (the daily retention sweep); pg-boss runs it on one instance. */
+  schedule?: string;
   handler: JobHandler<T>;
 };
 
@@ -52,6 +54,7 @@ export function createJobs(database: Database, log: Log, options: { pollingInter
       for (const job of definitions.values()) {
         await boss.createQueue(job.name, { notify: true, retryLimit: 8, retryDelay: 2, retryBackoff: true, retryDelayMax: 600, ...job.queue });
         if (!work) continue;
+        if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: 'UTC' });
         await boss.work<object>(
           job.name,
           { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },

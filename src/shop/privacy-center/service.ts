@@ -10,7 +10,7 @@ import { eraseForRequest, flagSuspectedMinor, openRequest, runnable, subjectDocu
 import type { QueueActions } from '../../privacy/requests/routes.ts';
 import { orders } from '../orders/schema.ts';
 import { findOrderByNumber, orderPlace } from '../orders/service.ts';
-import { blindIndex, createUnit, isErased, open, openJson, sealJson, shred, type FieldPlace } from '../../privacy/vault/service.ts';
+import { blindIndex, createUnit, isErased, open, openJson, sealJson, shred, type FieldPlace, type VaultContext } from '../../privacy/vault/service.ts';
 import { customers } from '../accounts/schema.ts';
 import { profile } from '../accounts/service.ts';
 import { shopContext, type ShopContext } from '../context.ts';
@@ -31,7 +31,7 @@ export const EXPIRE_EXPORT_JOB = 'privacy.export.expire';
 export const EXPORT_VALID_MS = 3 * 24 * 60 * 60 * 1000;
 
 const filePlace = (exportId: string): FieldPlace => ({ table: 'privacy_export', column: 'file', rowId: exportId });
-const fileOf = (ctx: PrivacyCenterContext, exportId: string) => path.join(ctx.exportDir, `${exportId}.sealed`);
+const fileOf = (ctx: { exportDir: string }, exportId: string) => path.join(ctx.exportDir, `${exportId}.sealed`);
 
 async function accountSubject(tx: Tx, customerId: string) {
   const [row] = await tx.select({ id: customers.id, emailIndex: customers.emailIndex }).from(customers).where(eq(customers.id, customerId));
@@ -134,7 +134,7 @@ export async function downloadCopy(ctx: PrivacyCenterContext, token: string): Pr
 }
 
 /** Deletes copies not fetched in time (their files, their keys): all of them, or those of `exportIds`. */
-export async function expireCopies(ctx: PrivacyCenterContext, exportIds?: string[]): Promise<number> {
+export async function expireCopies(ctx: VaultContext & { exportDir: string }, exportIds?: string[]): Promise<number> {
   const gone = await inTransaction(ctx.db, async (tx) => {
     const rows = await tx
       .update(privacyExports)

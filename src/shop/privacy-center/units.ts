@@ -124,7 +124,7 @@ async function exportOrders(ctx: VaultContext, units: readonly HeldUnit[]): Prom
  * random value), no guest pass. Inside its legal term it is held; past it, its key is shredded, and its lines and
  * totals stay as anonymous sales records.
  */
-async function eraseOrders(ctx: VaultContext & { db: Tx }, units: readonly HeldUnit[], { mayRestrict, reason }: ErasureOptions): Promise<EraseResult[]> {
+export async function eraseOrders(ctx: VaultContext & { db: Tx }, units: readonly HeldUnit[], { mayRestrict, reason }: ErasureOptions): Promise<EraseResult[]> {
   const ids = units.map((u) => u.rowId);
   const rows = await ctx.db
     .update(orders)

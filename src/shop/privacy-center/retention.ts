@@ -1,0 +1,252 @@
+import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { inTransaction, type Tx } from '../../platform/db/index.ts';
+import { outbox } from '../../platform/mail/schema.ts';
+import { queueMail } from '../../platform/mail/service.ts';
+import { consentRecords } from '../../privacy/consent/schema.ts';
+import { addSpan, INACTIVITY_WARNING_DAYS, retentionRules } from '../../privacy/retention/rules.ts';
+import type { Platform } from '../../platform/http/app.ts';
+import { registerDerivedCopy, registerRetentionClock, type DueRow, type RetentionContext } from '../../privacy/retention/sweep.ts';
+import { unitRestrictions } from '../../privacy/requests/schema.ts';
+import { staffSessions } from '../../privacy/staff/schema.ts';
+import { unitKeys } from '../../privacy/vault/schema.ts';
+import { shred } from '../../privacy/vault/service.ts';
+import { underHold } from '../../privacy/retention/holds.ts';
+import { pageViews } from '../analytics/schema.ts';
+import { customers, customerSessions, customerTokens } from '../accounts/schema.ts';
+import { profile } from '../accounts/service.ts';
+import { carts } from '../cart/schema.ts';
+import { orderPasses, orders } from '../orders/schema.ts';
+import { payments } from '../payments/schema.ts';
+import { ticketPasses, tickets } from '../tickets/schema.ts';
+import { expireCopies, privacyCenterContext } from './service.ts';
+import { eraseOrders } from './units.ts';
+
+// When the shop's data reaches its maximum (src/privacy/retention/rules.ts): where each kind's clock starts, as SQL
+// the sweep can count and page through, and what expiring a batch does. Every kind also takes the e-mails sealed
+// under its units' keys, so a copy in the outbox never outlives the data it was about.
+
+const unitIdsOf = (rows: readonly DueRow[]) => rows.map((r) => r.unitId).filter((id): id is string => id !== null);
+const rowIdsOf = (rows: readonly DueRow[]) => rows.map((r) => r.rowId);
+
+async function dropMessagesOf(tx: Tx, unitIds: string[]): Promise<void> {
+  if (unitIds.length > 0) await tx.delete(outbox).where(inArray(outbox.unitId, unitIds));
+}
+
+/** Orders past their maximum become anonymous sales records: date, destination country, lines and totals. */
+function registerOrders(): void {
+  registerRetentionClock({
+    kind: 'order',
+    from: sql`${orders} join ${unitKeys} on ${unitKeys.unitId} = ${orders.unitId}`,
+    startedAt: sql`${orders.lastActivityAt}`,
+    unitId: sql`${orders.unitId}`,
+    rowId: sql`${orders.id}`,
+    label: sql`'order ' || ${orders.number}`,
+    async expire(ctx, rows, reason) {
+      const units = rows.map((r) => ({ kind: 'order' as const, rowId: r.rowId, unitId: r.unitId! }));
+      await eraseOrders(ctx, units, { mayRestrict: false, reason });
+      const ids = rowIdsOf(rows);
+      // The sealed values are unreadable once the key is gone; the bytes go too, and the tracking number with them.
+      await ctx.db.update(orders).set({ email: Buffer.alloc(0), recipientName: Buffer.alloc(0), phone: null, shippingAddress: Buffer.alloc(0), trackingNumber: null }).where(inArray(orders.id, ids));
+      await ctx.db.update(payments).set({ cardBrand: Buffer.alloc(0), cardLast4: Buffer.alloc(0) }).where(inArray(payments.orderId, ids));
+      await ctx.db.delete(unitRestrictions).where(inArray(unitRestrictions.unitId, unitIdsOf(rows)));
+      await dropMessagesOf(ctx.db, unitIdsOf(rows));
+      return rows.length;
+    },
+  });
+}
+
+function registerTickets(): void {
+  registerRetentionClock({
+    kind: 'ticket',
+    from: sql`${tickets}`,
+    // An open ticket's clock has not started (null): it is still being answered.
+    startedAt: sql`${tickets.closedAt}`,
+    unitId: sql`${tickets.unitId}`,
+    rowId: sql`${tickets.id}`,
+    label: sql`'ticket ' || ${tickets.reference}`,
+    async expire(ctx, rows, reason) {
+      // Messages and passes go with the row (foreign keys cascade).
+      await ctx.db.delete(tickets).where(inArray(tickets.id, rowIdsOf(rows)));
+      await shred(ctx, unitIdsOf(rows), reason);
+      await dropMessagesOf(ctx.db, unitIdsOf(rows));
+      return rows.length;
+    },
+  });
+}
+
+/** An account's clock restarts with every sign-in and every order placed while signed in. */
+const accountLastActive = sql`greatest(${customers.lastActiveAt}, (select max(${orders.placedAt}) from ${orders} where ${orders.customerId} = ${customers.id}))`;
+
+function registerAccounts(): void {
+  registerRetentionClock({
+    kind: 'account',
+    from: sql`${customers}`,
+    startedAt: accountLastActive,
+    unitId: sql`${customers.unitId}`,
+    rowId: sql`${customers.id}`,
+    label: sql`'account created ' || to_char(${customers.createdAt}, 'YYYY-MM-DD')`,
+    // Never erased unwarned: the warning must have gone out after the last activity, 30 days ago or more.
+    dueAlso: (now) =>
+      sql`${customers.inactivityWarnedAt} >= ${accountLastActive} and ${customers.inactivityWarnedAt} <= ${addSpan(now, { amount: INACTIVITY_WARNING_DAYS, unit: 'days' }, -1).toISOString()}::timestamptz`,
+    async expire(ctx, rows, reason) {
+      const ids = rowIdsOf(rows);
+      await ctx.db.update(consentRecords).set({ customerId: null }).where(inArray(consentRecords.customerId, ids));
+      // Sessions, tokens, the cart and the address book go with the row (foreign keys cascade); orders are cut loose.
+      await ctx.db.delete(customers).where(inArray(customers.id, ids));
+      await shred(ctx, unitIdsOf(rows), reason);
+      await dropMessagesOf(ctx.db, unitIdsOf(rows));
+      return rows.length;
+    },
+    async warn(ctx, rule) {
+      const now = ctx.clock.now();
+      // Warn those whose maximum falls within the warning period, once per stretch of inactivity.
+      const warnFrom = addSpan(addSpan(now, { amount: INACTIVITY_WARNING_DAYS, unit: 'days' }), rule.maximum, -1);
+      const due = await ctx.db
+        .select({ id: customers.id })
+        .from(customers)
+        .where(
+          and(
+            lte(customers.lastActiveAt, warnFrom),
+            sql`${accountLastActive} <= ${warnFrom.toISOString()}::timestamptz`,
+            sql`(${customers.inactivityWarnedAt} is null or ${customers.inactivityWarnedAt} < ${accountLastActive})`,
+            sql`not ${underHold(sql`${customers.unitId}`)}`,
+          ),
+        )
+        .limit(1000);
+      let warned = 0;
+      for (const { id } of due) {
+        await inTransaction(ctx.db, async (tx) => {
+          const person = await profile({ ...ctx, db: tx }, id);
+          if (!person) return;
+          const erasureOn = addSpan(now, { amount: INACTIVITY_WARNING_DAYS, unit: 'days' }).toISOString().slice(0, 10);
+          await queueMail(
+            ctx,
+            tx,
+            `account:${id}:inactivity:${now.toISOString().slice(0, 10)}`,
+            {
+              to: person.email,
+              subject: `Your ${ctx.shopName} account will be deleted on ${erasureOn}`,
+              text: `Hello ${person.name},\n\nYou have not signed in or ordered with us for a long time. We keep an inactive account for at most ${rule.maximum.amount} ${rule.maximum.unit} (see ${ctx.baseUrl}/privacy), so we will delete yours, with its address book, on ${erasureOn}.\n\nTo keep it, simply sign in before then: ${ctx.baseUrl}/account/login\n\nOrders you placed are kept as long as the law requires, whether or not the account stays.\n\n${ctx.shopName}`,
+            },
+            person.unitId,
+          );
+          await tx.update(customers).set({ inactivityWarnedAt: now }).where(eq(customers.id, id));
+          warned++;
+        });
+      }
+      return warned;
+    },
+  });
+}
+
+function registerConsentRecords(): void {
+  const later = sql.raw('later');
+  // A choice's clock starts when a newer choice of the same browser replaces it; the choice in force, when made.
+  const replacedAt = sql`coalesce((select min(${later}.recorded_at) from ${consentRecords} ${later} where ${later}.unit_id = ${consentRecords.unitId} and ${later}.recorded_at > ${consentRecords.recordedAt}), ${consentRecords.recordedAt})`;
+  registerRetentionClock({
+    kind: 'consent_record',
+    from: sql`${consentRecords}`,
+    startedAt: replacedAt,
+    unitId: sql`${consentRecords.unitId}`,
+    rowId: sql`${consentRecords.id}`,
+    label: sql`'cookie choice of ' || to_char(${consentRecords.recordedAt}, 'YYYY-MM-DD')`,
+    async expire(ctx, rows, reason) {
+      const gone = await ctx.db.delete(consentRecords).where(inArray(consentRecords.id, rowIdsOf(rows))).returning({ unitId: consentRecords.unitId });
+      const units = [...new Set(gone.map((g) => g.unitId))];
+      const left = units.length === 0 ? [] : await ctx.db.selectDistinct({ unitId: consentRecords.unitId }).from(consentRecords).where(inArray(consentRecords.unitId, units));
+      await shred(ctx, units.filter((u) => !left.some((l) => l.unitId === u)), reason);
+      return rows.length;
+    },
+  });
+}
+
+function registerAnalytics(): void {
+  registerRetentionClock({
+    kind: 'analytics_day',
+    from: sql`${pageViews}`,
+    startedAt: sql`${pageViews.hour}`,
+    unitId: null,
+    rowId: sql`${pageViews.id}`,
+    label: sql`'page views of ' || to_char(${pageViews.hour}, 'YYYY-MM-DD')`,
+    async expire(ctx, rows) {
+      // "Customers also viewed" is computed from these rows, so the co-views go with them.
+      await ctx.db.delete(pageViews).where(inArray(pageViews.id, rowIdsOf(rows).map(Number)));
+      return rows.length;
+    },
+  });
+}
+
+function registerMessages(): void {
+  registerRetentionClock({
+    kind: 'outbox_message',
+    from: sql`${outbox}`,
+    // A message still to be sent has not started its clock (null).
+    startedAt: sql`case when ${outbox.status} in ('sent', 'failed', 'cancelled') then coalesce(${outbox.sentAt}, ${outbox.claimedAt}, ${outbox.createdAt}) end`,
+    // Messages under a held account's or order's key are held with it.
+    unitId: sql`${outbox.unitId}`,
+    rowId: sql`${outbox.id}`,
+    label: sql`'e-mail queued ' || to_char(${outbox.createdAt}, 'YYYY-MM-DD')`,
+    async expire(ctx, rows, reason) {
+      const gone = await ctx.db.delete(outbox).where(inArray(outbox.id, rowIdsOf(rows))).returning({ unitId: outbox.unitId });
+      // A message with a key of its own takes the key; one sealed under its subject's key leaves that key alone.
+      const own = gone.length === 0 ? [] : await ctx.db.select({ unitId: unitKeys.unitId }).from(unitKeys).where(and(inArray(unitKeys.unitId, gone.map((g) => g.unitId)), eq(unitKeys.unitKind, 'outbox_message')));
+      await shred(ctx, own.map((o) => o.unitId), reason);
+      return rows.length;
+    },
+  });
+}
+
+/** The guest-cart cookie lives 30 days from the cart's last change (src/privacy/cookies.ts); the cart no longer. */
+const GUEST_CART_DAYS = 30;
+
+function registerDerived(): void {
+  const expiredAt = (ctx: RetentionContext) => ctx.clock.now();
+  registerDerivedCopy({
+    name: 'customer sessions',
+    label: 'Sign-in sessions, deleted when they expire',
+    purge: async (ctx) => (await ctx.db.delete(customerSessions).where(lte(customerSessions.expiresAt, expiredAt(ctx))).returning({ id: customerSessions.customerId })).length,
+  });
+  registerDerivedCopy({
+    name: 'account links',
+    label: 'E-mailed sign-up and password links, deleted when they expire',
+    purge: async (ctx) => (await ctx.db.delete(customerTokens).where(lte(customerTokens.expiresAt, expiredAt(ctx))).returning({ id: customerTokens.customerId })).length,
+  });
+  registerDerivedCopy({
+    name: 'order passes',
+    label: 'Links and passes to a guest’s order, deleted when they expire',
+    purge: async (ctx) => (await ctx.db.delete(orderPasses).where(lte(orderPasses.expiresAt, expiredAt(ctx))).returning({ id: orderPasses.orderId })).length,
+  });
+  registerDerivedCopy({
+    name: 'ticket passes',
+    label: 'Links to a customer-service conversation, deleted when they expire',
+    purge: async (ctx) => (await ctx.db.delete(ticketPasses).where(lte(ticketPasses.expiresAt, expiredAt(ctx))).returning({ id: ticketPasses.ticketId })).length,
+  });
+  registerDerivedCopy({
+    name: 'staff sessions',
+    label: 'Staff sign-in sessions, deleted when they expire',
+    purge: async (ctx) => (await ctx.db.delete(staffSessions).where(lte(staffSessions.expiresAt, expiredAt(ctx))).returning({ id: staffSessions.staffId })).length,
+  });
+  registerDerivedCopy({
+    name: 'guest carts',
+    label: `Carts of visitors who are not signed in, ${GUEST_CART_DAYS} days after their last change`,
+    purge: async (ctx) =>
+      (await ctx.db.delete(carts).where(and(isNull(carts.customerId), lte(carts.updatedAt, addSpan(ctx.clock.now(), { amount: GUEST_CART_DAYS, unit: 'days' }, -1)))).returning({ id: carts.id })).length,
+  });
+  registerDerivedCopy({ name: 'prepared copies', label: 'Prepared copies of someone’s data, deleted when their link expires', purge: (ctx) => expireCopies(ctx) });
+}
+
+/** Registers the shop's retention clocks and derived copies with the engine, at start. */
+export function registerShopRetention(): void {
+  registerOrders();
+  registerTickets();
+  registerAccounts();
+  registerConsentRecords();
+  registerAnalytics();
+  registerMessages();
+  registerDerived();
+}
+
+/** What the sweep and the report run with: the shop's context and the rules in force. */
+export function retentionContext(platform: Platform): RetentionContext {
+  return { ...privacyCenterContext(platform), rules: retentionRules(platform.config.retention) };
+}
