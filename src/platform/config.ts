@@ -41,6 +41,7 @@ const schema = z.object({
   PLEDGE_CATALOG_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   // Retention overrides, e.g. `order.max=5y,ticket.max=18mo`; checked against the rules by the privacy engine.
   PLEDGE_RETENTION: z.string().trim().max(1000).optional(),
+  PLEDGE_POLICY_NOTICE_DAYS: positiveInt.max(365).default(30),
 });
 
 // Settings that may carry credentials are never echoed back in an error.
@@ -64,6 +65,8 @@ export type Config = {
   catalogCacheMs: number;
   /** PLEDGE_RETENTION as given; `retentionRules` in src/privacy/retention/rules.ts reads and checks it. */
   retention: string | undefined;
+  /** How many days ahead a significant change of the privacy policy is announced (seed 000 §9). */
+  policyNoticeDays: number;
 };
 
 export class ConfigError extends Error {
@@ -109,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.PLEDGE_TRUST_PROXY === 'true',
     catalogCacheMs: e.PLEDGE_CATALOG_CACHE_MS,
     retention: e.PLEDGE_RETENTION,
+    policyNoticeDays: e.PLEDGE_POLICY_NOTICE_DAYS,
   };
 }
 

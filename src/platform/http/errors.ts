@@ -57,7 +57,7 @@ export function wantsJson(request: FastifyRequest): boolean {
 
 const TITLES: Record<number, string> = { 400: 'Please check your input', 403: 'Not allowed', 404: 'Page not found', 413: 'Too large', 415: 'Not accepted', 429: 'Slow down', 500: 'Something went wrong' };
 
-export function sendError(layout: Layout, showStacks: boolean, request: FastifyRequest, reply: FastifyReply, problem: Normalised, stack?: string) {
+export function sendError(layout: Pick<Layout, 'page'>, showStacks: boolean, request: FastifyRequest, reply: FastifyReply, problem: Normalised, stack?: string) {
   reply.status(problem.status);
   if (wantsJson(request)) {
     return reply.send({ error: { code: problem.code, message: problem.message, ...(problem.fields ? { fields: problem.fields } : {}) } });
@@ -74,7 +74,7 @@ export function sendError(layout: Layout, showStacks: boolean, request: FastifyR
   return reply.type('text/html; charset=utf-8').send(layout.page({ title, body }));
 }
 
-export function installErrorHandling(app: FastifyInstance, layout: Layout, showStacks: boolean) {
+export function installErrorHandling(app: FastifyInstance, layout: Pick<Layout, 'page'>, showStacks: boolean) {
   app.setErrorHandler((error: FastifyError | HttpError | ZodError, request, reply) => {
     const problem = normalise(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');

@@ -4,7 +4,18 @@ import { html, trusted, type Html } from './html.ts';
 
 export type PageOptions = { title: string; body: Html; description?: string; nav?: Html };
 
-export type Layout = { page(options: PageOptions): string };
+/**
+ * A notice every page carries above its content (an announced change of the privacy policy), and a stamp that
+ * changes whenever the notice does, so caches of whole pages can tell theirs is stale.
+ */
+export type Announcement = { markup(): Html; stamp(): string };
+
+export type Layout = {
+  page(options: PageOptions): string;
+  /** Sets the announcement (the privacy engine's policy notice); until then there is none. */
+  announce(announcement: Announcement): void;
+  announcementStamp(): string;
+};
 
 /** Where a per-visitor notice (the cookie banner) goes; pages are rendered, and cached, with this placeholder. */
 export const NOTICE_SLOT = '<!--notice-->';
@@ -17,7 +28,12 @@ export function createLayout(config: Config, assets: Assets, defaultNav: Html = 
   const { shop } = config;
   const stylesheet = assets.url('style.css');
   const icon = assets.url('favicon.svg');
+  let announcement: Announcement = { markup: () => html``, stamp: () => '' };
   return {
+    announce(next) {
+      announcement = next;
+    },
+    announcementStamp: () => announcement.stamp(),
     page({ title, body, description, nav }) {
       const fullTitle = title === shop.name ? title : `${title} · ${shop.name}`;
       return html`<!doctype html>
@@ -36,6 +52,7 @@ ${description ? html`<meta name="description" content="${description}">` : ''}
   <a class="brand" href="/">${shop.name}</a>
   <nav aria-label="Main">${nav ?? defaultNav}</nav>
 </header>
+${announcement.markup()}
 ${trusted(NOTICE_SLOT)}
 <main id="main">
 ${body}

@@ -15,9 +15,11 @@ export type CatalogCache = {
 
 const MAX_ENTRIES = 2000; // pages × categories × products: a crawler walking page=1…N cannot grow it without bound
 
-export function createCatalogCache(db: Executor, checkEveryMs: number): CatalogCache {
+/** `stamp` names what else the pages show (the layout's announcement): when it changes, every entry is dropped. */
+export function createCatalogCache(db: Executor, checkEveryMs: number, stamp: () => string = () => ''): CatalogCache {
   let entries = new Map<string, Promise<unknown>>();
   let version: number | undefined;
+  let stamped = stamp();
   let checkedAt = -Infinity;
   let checking: Promise<void> | undefined;
 
@@ -37,6 +39,11 @@ export function createCatalogCache(db: Executor, checkEveryMs: number): CatalogC
         // One check at a time; concurrent requests wait for it rather than each asking the database.
         checking ??= check().finally(() => (checking = undefined));
         await checking;
+      }
+      const current = stamp();
+      if (current !== stamped) {
+        entries = new Map();
+        stamped = current;
       }
       let entry = entries.get(key) as Promise<T> | undefined;
       if (!entry) {

@@ -49,10 +49,10 @@ type CatalogPage = { title: string; description?: string; body: Html; nav: Html 
 
 export function catalogRoutes(app: FastifyInstance, { database, clock, layout, config }: Platform) {
   const ctx = { db: database.db, clock };
-  const cache = createCatalogCache(database.db, config.catalogCacheMs);
+  const cache = createCatalogCache(database.db, config.catalogCacheMs, layout.announcementStamp);
   // Search pages have a cache of their own: anyone can make up queries, and filling the shared cache with them
   // would keep emptying it of the listing and product pages.
-  const searchCache = createCatalogCache(database.db, config.catalogCacheMs);
+  const searchCache = createCatalogCache(database.db, config.catalogCacheMs, layout.announcementStamp);
 
   async function homePage(page: number): Promise<CatalogPage> {
     const [listing, categories] = await Promise.all([listProducts(ctx, { page, perPage: PRODUCTS_PER_PAGE }), listCategories(ctx)]);
