@@ -4,6 +4,7 @@ import { mailboxRoutes } from './platform/mail/routes.ts';
 import type { Runtime } from './platform/runtime.ts';
 import { staffRoutes } from './privacy/staff/routes.ts';
 import { consentRoutes } from './privacy/consent/routes.ts';
+import { policyRoutes } from './privacy/policy/routes.ts';
 import { signedInCustomer } from './shop/accounts/service.ts';
 import { analyticsRoutes } from './shop/analytics/routes.ts';
 import { accountRoutes } from './shop/accounts/routes.ts';
@@ -29,7 +30,9 @@ export function features(runtime: Runtime): Feature[] {
   const devMailbox = runtime.config.env !== 'production' && runtime.mail.kind === 'files';
   // Consent comes first: its hooks put the banner on, and expire refused cookies from, every page after it.
   const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
-  return [consent, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), ticketRoutes];
+  // The policy's hook records acceptance on a customer's first request after a change, so it precedes the pages too.
+  const policy: Feature = (app, platform) => policyRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
+  return [consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), ticketRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {
