@@ -7,7 +7,8 @@ import { loadConfig } from '../../src/platform/config.ts';
 import { CATEGORIES, PROCESSORS } from '../../src/privacy/inventory.ts';
 import { liveFacts } from '../../src/privacy/policy/facts.ts';
 import { policyAcceptances, policyVersions } from '../../src/privacy/policy/schema.ts';
-import { ensureFirstVersion, policyDrift, versionInForce } from '../../src/privacy/policy/service.ts';
+import { ensureFirstVersion, policyDrift, sendNoticeBatch, versionInForce } from '../../src/privacy/policy/service.ts';
+import { customers as customerAccounts } from '../../src/shop/accounts/schema.ts';
 import { signIn } from '../../src/shop/accounts/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { signedInStaff, type StaffClient } from '../support/backoffice.ts';
@@ -192,6 +193,7 @@ forEachDatabase('privacy policy', (kind) => {
       assert.match(early.body, /value="2026-02-04"/, 'the date typed is kept');
       assert.equal((await changed.database.db.select().from(policyVersions)).length, 1, 'nothing written');
 
+      assert.doesNotMatch((await changed.app.inject({ url: '/', headers: PAGE })).body, /policy-notice/, 'the home page, cached before the change');
       const published = await changedOfficer.post('/admin/policy/publish', { kind: 'significant', revision, effectiveOn: '2026-02-05' });
       assert.equal(published.statusCode, 303);
       for (const customer of customers) {
@@ -203,6 +205,11 @@ forEachDatabase('privacy policy', (kind) => {
         assert.match(notice!.text, /Support tickets are now deleted 18 months after they close\./);
         assert.match(notice!.text, /\/privacy\/versions\/2/);
       }
+      // A batch run again (a retried job) mails nobody twice.
+      const units = new Map((await changed.database.db.select({ id: customerAccounts.id, unitId: customerAccounts.unitId }).from(customerAccounts)).map((a) => [a.id, a.unitId]));
+      const again = customers.map((c) => ({ customerId: c.customerId, unitId: units.get(c.customerId)!, email: c.email }));
+      assert.equal(await sendNoticeBatch(ctx, async () => ({ recipients: again, next: undefined }), { version: 2 }), 2);
+      for (const customer of customers) assert.equal((await mailsTo(changed, customer.email)).filter((m) => m.subject.includes('privacy policy changes')).length, 1);
 
       // Before the date: version 1 in force, the banner on every page (cached catalogue pages too), no acceptance.
       for (const url of ['/', '/products/gentle-oat-cleanser', '/cart', '/privacy']) {
