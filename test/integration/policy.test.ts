@@ -144,6 +144,10 @@ forEachDatabase('privacy policy', (kind) => {
     assert.match(bad.body, /Choose minor or significant/);
     assert.equal((await shop.database.db.select().from(policyVersions)).length, 2);
     assert.equal((await officer.post('/admin/policy/draft/discard')).statusCode, 303);
+    const gone = await officer.post('/admin/policy/publish', { kind: 'minor', revision });
+    assert.equal(gone.statusCode, 409);
+    assert.match(gone.body, /<h1>Privacy policy<\/h1>[^]*The draft changed since this preview was shown \(or was published\)/, 'the editor says why');
+    assert.equal((await shop.database.db.select().from(policyVersions)).length, 2);
   });
 
   describe('when the code’s facts change (PLEDGE_RETENTION)', () => {

@@ -139,7 +139,8 @@ export async function policyRoutes(app: FastifyInstance, platform: Platform, cus
 
   async function preview(reply: FastifyReply, s: PreviewState = {}, status = 200) {
     const draft = await currentDraft(ctx);
-    if (!draft.saved) return reply.redirect('/admin/policy', 303);
+    // Without a draft (another officer just published it) there is nothing to preview: the editor says why.
+    if (!draft.saved) return s.message ? editor(reply, { message: s.message }, status) : reply.redirect('/admin/policy', 303);
     const changes = redline(draft.basedOn, { sections: draft.sections, facts });
     const body = previewPage({
       ...s,

@@ -194,7 +194,11 @@ ${formError(s.message)}
 <p>${s.inForce ? html`Version ${s.inForce.number} is in force since ${day(s.inForce.effectiveAt)}.` : 'No version is in force yet.'} <a href="/privacy/versions">All versions</a>.</p>
 ${s.pending.map((v) => html`<p class="notice">Version ${v.number} is announced for ${day(v.effectiveAt)}; the next version can be published after that.</p>`)}
 ${s.drift.length > 0
-  ? html`<div class="form-error" role="alert"><p>The live facts differ from version ${s.inForce?.number}, the version in force. The policy page already shows the live facts; publish a significant version to announce the change to customers ${s.noticeDays} days ahead.</p><ul>${s.drift.map(factChangeHtml)}</ul></div>`
+  ? html`<div class="form-error" role="alert"><p>The live facts differ from version ${s.inForce?.number}, the version in force. The policy page already shows the live facts; ${
+      s.pending[0]
+        ? `version ${s.pending[0].number}, announced for ${day(s.pending[0].effectiveAt)}, states the facts as they were when it was published.`
+        : `publish a significant version to announce the change to customers ${s.noticeDays} days ahead.`
+    }</p><ul>${s.drift.map(factChangeHtml)}</ul></div>`
   : html`<p>The live facts match version ${s.inForce?.number}.</p>`}
 <h2>${s.draft.saved ? 'The draft' : `A new draft from version ${s.draft.basedOn.number}`}</h2>
 <p class="hint">Paragraphs are separated by a blank line; a line starting with “- ” is an item of a list. The facts (tables and lists) are added by the shop under their section.</p>
