@@ -29,7 +29,8 @@ function draftFields(sections: { id: string; heading: string; prose: string }[],
   const fields: Record<string, string> = { summary };
   for (const s of sections) {
     fields[`heading_${s.id}`] = s.heading;
-    fields[`prose_${s.id}`] = edit?.id === s.id ? s.prose.replace(edit.from, edit.to) : s.prose;
+    // As a browser sends a textarea: line breaks as CRLF.
+    fields[`prose_${s.id}`] = (edit?.id === s.id ? s.prose.replace(edit.from, edit.to) : s.prose).replaceAll('\n', '\r\n');
   }
   return fields;
 }
@@ -126,6 +127,7 @@ forEachDatabase('privacy policy', (kind) => {
     assert.match(redline.body, /What changed from version 1/);
     assert.match(redline.body, /<ins><span class="visually-hidden">\[added: <\/span>or rent/);
     assert.match(redline.body, /The facts — [^<]* — are unchanged/);
+    assert.equal(redline.body.match(/class="redline-section"/g)?.length, 1, 'only the section that changed');
     assert.match((await shop.app.inject({ url: '/privacy/versions/1', headers: PAGE })).body, /This is the first version/);
     assert.equal((await shop.app.inject({ url: '/privacy/versions/9', headers: PAGE })).statusCode, 404);
     assert.equal((await shop.app.inject({ url: '/privacy/versions/two', headers: PAGE })).statusCode, 404);
@@ -185,6 +187,7 @@ forEachDatabase('privacy policy', (kind) => {
       await changedOfficer.post('/admin/policy/draft', draftFields(v1.sections, 'Support tickets are now deleted 18 months after they close.', undefined));
       const preview = await changedOfficer.get('/admin/policy/preview');
       assert.match(preview.body, /This draft changes how long it is kept: it can only be significant/);
+      assert.match(preview.body, /The text of the sections is unchanged/);
       assert.match(preview.body, /<del><span class="visually-hidden">\[removed: <\/span>24<span class="visually-hidden">\]<\/span><\/del><ins><span class="visually-hidden">\[added: <\/span>18/);
       const revision = revisionOf(preview.body);
 

@@ -41,7 +41,11 @@ const MAX_REMEMBERED_SESSIONS = 50_000;
 const SESSION_COOKIE: CookieName = 'pledge_session';
 
 const heading = z.string().trim().min(1, 'Give the section a heading').max(120, 'Use at most 120 characters');
-const prose = z.string().trim().min(1, 'Write the section’s text').max(20_000, 'Use at most 20,000 characters');
+// Browsers send a textarea's line breaks as CRLF; stored as LF, an unchanged section compares equal to its version.
+const prose = z
+  .string()
+  .transform((v) => v.replace(/\r\n?/g, '\n').trim())
+  .pipe(z.string().min(1, 'Write the section’s text').max(20_000, 'Use at most 20,000 characters'));
 const DraftForm = z.object({
   summary: z.string().trim().min(1, 'Say in a sentence what changes').max(500, 'Use at most 500 characters'),
   ...Object.fromEntries(SECTION_IDS.flatMap((id) => [[`heading_${id}`, heading], [`prose_${id}`, prose]])),
