@@ -3,6 +3,7 @@ import { inTransaction, type Executor, type Tx } from '../platform/db/index.ts';
 import { AccessDenied } from './access.ts';
 import type { Purpose, RetentionUnitKind } from './inventory.ts';
 import { unitRestrictions } from './requests/schema.ts';
+import { erasureJournal, unitKeys } from './vault/schema.ts';
 import { shred, type VaultContext } from './vault/service.ts';
 
 // The retention-unit registry (DESIGN.md §2): the privacy engine owns the lifecycle of personal data, the shop owns
@@ -87,6 +88,9 @@ export async function exportUnits(ctx: VaultContext, units: readonly HeldUnit[])
   return exported;
 }
 
+/** Journal entries of units restricted rather than erased start with this; their keys are still there. */
+export const RESTRICTED_PREFIX = 'restricted: ';
+
 export type ErasureReport = { erased: HeldUnit[]; held: (HeldUnit & Restriction)[] };
 
 /**
@@ -116,6 +120,11 @@ export async function eraseUnits(ctx: VaultContext & { db: Tx }, units: readonly
         .insert(unitRestrictions)
         .values(held.map((u) => ({ unitId: u.unitId, unitKind: u.kind, rowId: u.rowId, heldUntil: u.until, why: u.why, restrictedAt: now })))
         .onConflictDoUpdate({ target: unitRestrictions.unitId, set: { heldUntil: sql`excluded.held_until`, why: sql`excluded.why` } });
+      // Journalled too, so a backup restored later cuts these units off from their subject again (`pledge erasures replay`).
+      const keys = await tx.select({ unitId: unitKeys.unitId, keyId: unitKeys.keyId }).from(unitKeys).where(inArray(unitKeys.unitId, held.map((u) => u.unitId)));
+      if (keys.length > 0) {
+        await tx.insert(erasureJournal).values(keys.map((k) => ({ unitId: k.unitId, unitKind: kind.kind, keyId: k.keyId, reason: `${RESTRICTED_PREFIX}${options.reason}`, erasedAt: now })));
+      }
     }
     report.erased.push(...erased);
     report.held.push(...held);

@@ -219,4 +219,31 @@ forEachDatabase('retention', (kind) => {
     const page = await shop.app.inject({ url: '/account', headers: { cookie: me.cookie } });
     assert.notEqual(page.statusCode, 200, 'and no longer signs anyone in');
   });
+
+  test('the privacy officer sees the retention report and places and releases legal holds', async () => {
+    const officer = await signedInStaff(shop, ['privacy_officer']);
+    const support = await signedInStaff(shop, ['support']);
+    assert.equal((await support.get('/admin/privacy/retention')).statusCode, 403);
+    assert.equal((await shop.app.inject({ url: '/admin/privacy/holds' })).statusCode, 303);
+
+    const report = await officer.get('/admin/privacy/retention');
+    assert.equal(report.statusCode, 200);
+    assert.match(report.body, /the last activity on the order/);
+    assert.match(report.body, /Recent sweeps/);
+
+    const placed = await paidOrder(shop, { 'gentle-oat-cleanser': 1 }, customerDetails(`court.${mark()}@example.com`));
+    assert.equal((await officer.post('/admin/privacy/holds', { reference: '', matter: 'x' })).statusCode, 400);
+    const unknown = await officer.post('/admin/privacy/holds', { reference: 'P999999999', matter: 'Case 12' });
+    assert.equal(unknown.statusCode, 404);
+    assert.match(unknown.body, /Nothing with that reference/);
+    assert.equal((await officer.post('/admin/privacy/holds', { reference: placed.number, matter: 'Case 12, small claims' })).statusCode, 303);
+    assert.equal((await officer.post('/admin/privacy/holds', { reference: placed.number, matter: 'Case 12, small claims' })).statusCode, 409);
+    const holds = await officer.get('/admin/privacy/holds');
+    assert.match(holds.body, new RegExp(`order ${placed.number}`));
+    assert.match(holds.body, /Case 12, small claims/);
+    const holdId = /\/admin\/privacy\/holds\/([0-9a-f-]{36})\/release/.exec(holds.body)![1]!;
+    assert.equal((await officer.post(`/admin/privacy/holds/${holdId}/release`)).statusCode, 303);
+    assert.equal((await officer.post(`/admin/privacy/holds/${holdId}/release`)).statusCode, 409);
+    assert.match((await officer.get('/admin/privacy/holds')).body, /Released/);
+  });
 });

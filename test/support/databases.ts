@@ -114,6 +114,40 @@ export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   });
 }
 
+/**
+ * A backup of `database` that can be restored later as a database of its own: PGlite's data directory as a
+ * tarball, or for PostgreSQL a copy made with CREATE DATABASE … TEMPLATE (which needs the source idle, so the
+ * source is closed and a reopened handle returned in `source`).
+ */
+export async function backUp(kind: DatabaseKind, database: TestDatabase): Promise<{ source: TestDatabase; restore(): Promise<TestDatabase> }> {
+  if (kind === 'pglite') {
+    const dump = await (database.client as PGlite).dumpDataDir('none');
+    return {
+      source: database,
+      async restore() {
+        const restored = await openDatabase({ loadDataDir: dump });
+        return Object.assign(restored, { drop: () => restored.close() });
+      },
+    };
+  }
+  const { adminUrl } = await postgresServer();
+  const name = new URL(database.url!).pathname.slice(1);
+  const copy = `${name}_backup`;
+  await database.close();
+  await serverQuery(`create database ${copy} template ${name}`);
+  const reopen = async (db: string): Promise<TestDatabase> => {
+    const opened = await openDatabase({ databaseUrl: adminUrl(db) });
+    return Object.assign(opened, {
+      url: adminUrl(db),
+      async drop() {
+        await opened.close().catch(() => undefined);
+        await serverQuery(`drop database if exists ${db} with (force)`);
+      },
+    });
+  };
+  return { source: await reopen(name), restore: () => reopen(copy) };
+}
+
 /** An empty PostgreSQL database with no migrations applied, for tests of the migrator itself. */
 export async function emptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const { adminUrl } = await postgresServer();

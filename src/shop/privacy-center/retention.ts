@@ -9,8 +9,9 @@ import { registerDerivedCopy, registerRetentionClock, type DueRow, type Retentio
 import { unitRestrictions } from '../../privacy/requests/schema.ts';
 import { staffSessions } from '../../privacy/staff/schema.ts';
 import { unitKeys } from '../../privacy/vault/schema.ts';
-import { shred } from '../../privacy/vault/service.ts';
-import { underHold } from '../../privacy/retention/holds.ts';
+import { blindIndex, shred, type VaultContext } from '../../privacy/vault/service.ts';
+import { underHold, type Holdable } from '../../privacy/retention/holds.ts';
+import type { HoldLookups } from '../../privacy/retention/routes.ts';
 import { pageViews } from '../analytics/schema.ts';
 import { customers, customerSessions, customerTokens } from '../accounts/schema.ts';
 import { profile } from '../accounts/service.ts';
@@ -249,4 +250,47 @@ export function registerShopRetention(): void {
 /** What the sweep and the report run with: the shop's context and the rules in force. */
 export function retentionContext(platform: Platform): RetentionContext {
   return { ...privacyCenterContext(platform), rules: retentionRules(platform.config.retention) };
+}
+
+/** What the privacy officer's hold form finds: an order by number, a ticket by reference, an account by e-mail. */
+export function holdLookups(ctx: VaultContext): HoldLookups {
+  const withKey = async <T extends { unitId: string }>(rows: T[]) => {
+    const row = rows[0];
+    if (!row) return undefined;
+    const [key] = await ctx.db.select({ unitId: unitKeys.unitId }).from(unitKeys).where(eq(unitKeys.unitId, row.unitId));
+    return key ? row : undefined;
+  };
+  return {
+    async find(reference) {
+      const text = reference.trim();
+      const orderNumber = /^#?P?(\d{1,12})$/i.exec(text);
+      if (orderNumber) {
+        const row = await withKey(await ctx.db.select({ unitId: orders.unitId, id: orders.id, number: orders.number }).from(orders).where(eq(orders.number, `P${orderNumber[1]}`)));
+        return row && ({ unitId: row.unitId, unitKind: 'order', rowId: row.id, label: `order ${row.number}` } satisfies Holdable);
+      }
+      const ticketReference = /^T-?(\d{1,12})$/i.exec(text);
+      if (ticketReference) {
+        const row = await withKey(await ctx.db.select({ unitId: tickets.unitId, id: tickets.id, reference: tickets.reference }).from(tickets).where(eq(tickets.reference, `T-${ticketReference[1]}`)));
+        return row && ({ unitId: row.unitId, unitKind: 'ticket', rowId: row.id, label: `ticket ${row.reference}` } satisfies Holdable);
+      }
+      if (!text.includes('@')) return undefined;
+      const row = await withKey(await ctx.db.select({ unitId: customers.unitId, id: customers.id, createdAt: customers.createdAt }).from(customers).where(eq(customers.emailIndex, blindIndex(ctx.keys, 'email', text))));
+      return row && ({ unitId: row.unitId, unitKind: 'account', rowId: row.id, label: `customer account opened ${row.createdAt.toISOString().slice(0, 10)}` } satisfies Holdable);
+    },
+    async labels(holds) {
+      const ids = (kind: string) => holds.filter((h) => h.unitKind === kind).map((h) => h.rowId);
+      const orderIds = ids('order');
+      const ticketIds = ids('ticket');
+      const accountIds = ids('account');
+      const numbers = orderIds.length === 0 ? [] : await ctx.db.select({ id: orders.id, number: orders.number }).from(orders).where(inArray(orders.id, orderIds));
+      const references = ticketIds.length === 0 ? [] : await ctx.db.select({ id: tickets.id, reference: tickets.reference }).from(tickets).where(inArray(tickets.id, ticketIds));
+      const accounts = accountIds.length === 0 ? [] : await ctx.db.select({ id: customers.id, createdAt: customers.createdAt }).from(customers).where(inArray(customers.id, accountIds));
+      return holds.map((h) => {
+        if (h.unitKind === 'order') return `order ${numbers.find((n) => n.id === h.rowId)?.number ?? '(deleted)'}`;
+        if (h.unitKind === 'ticket') return `ticket ${references.find((r) => r.id === h.rowId)?.reference ?? '(deleted)'}`;
+        const account = accounts.find((a) => a.id === h.rowId);
+        return account ? `customer account opened ${account.createdAt.toISOString().slice(0, 10)}` : 'customer account (deleted)';
+      });
+    },
+  };
 }
