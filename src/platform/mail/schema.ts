@@ -18,7 +18,7 @@ export const outbox = classifyColumns(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
     sentAt: timestamp('sent_at', { withTimezone: true }),
-  }, (t) => [index('outbox_created_idx').on(t.createdAt)]),
+  }, (t) => [index('outbox_created_idx').on(t.createdAt), index('outbox_unit_idx').on(t.unitId)]),
   {
     id: NOT_PERSONAL,
     dedupeKey: { personal: false, why: 'built from ids and message kinds, never from personal values' },

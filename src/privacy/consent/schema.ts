@@ -15,7 +15,7 @@ export const consentRecords = classify(
     /** Sealed JSON: categories granted and refused, and how the choice was made (banner, settings page, GPC). */
     choice: bytea('choice').notNull(),
     recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull(),
-  }, (t) => [index('consent_record_visitor_idx').on(t.visitorHash, t.recordedAt), index('consent_record_customer_idx').on(t.customerId)]),
+  }, (t) => [index('consent_record_visitor_idx').on(t.visitorHash, t.recordedAt), index('consent_record_customer_idx').on(t.customerId), index('consent_record_unit_idx').on(t.unitId, t.recordedAt)]),
   {
     id: NOT_PERSONAL,
     unitId: NOT_PERSONAL,
