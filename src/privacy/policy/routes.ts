@@ -49,7 +49,7 @@ const prose = z
 const DraftForm = z.object({
   summary: z.string().trim().min(1, 'Say in a sentence what changes').max(500, 'Use at most 500 characters'),
   ...Object.fromEntries(SECTION_IDS.flatMap((id) => [[`heading_${id}`, heading], [`prose_${id}`, prose]])),
-}) as z.ZodType<{ summary: string } & Record<string, string>>;
+}) as unknown as z.ZodType<{ summary: string } & Record<string, string>>;
 const DRAFT_FIELDS = ['summary', ...SECTION_IDS.flatMap((id) => [`heading_${id}`, `prose_${id}`])];
 
 const isoDay = z
