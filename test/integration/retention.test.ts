@@ -169,7 +169,7 @@ forEachDatabase('retention', (kind) => {
     const left = await choicesOf();
     assert.equal(left.includes(start.getTime()), false, 'the first choice went 3 years after it was replaced');
     assert.ok(left.includes(start.getTime() + 30 * DAY) && left.includes(start.getTime() + 60 * DAY), 'the later ones stay until 3 years after theirs');
-    assert.equal((await db.select().from(outbox).where(eq(outbox.id, mail!.outbox.id))).length, 0, 'a sent e-mail goes 90 days after sending');
+    assert.equal((await db.select().from(outbox).where(eq(outbox.id, mail!.outbox.id))).length, 0, 'an e-mail goes 90 days after it was written');
   });
 
   test('a sweep interrupted mid-way leaves whole batches, and the next one finishes the work', async () => {

@@ -65,7 +65,7 @@ export const DEFAULT_RULES: Record<RetentionUnitKind, Default> = {
     atMaximum: 'the day’s views are deleted',
   },
   outbox_message: {
-    startsAt: 'the e-mail being sent (or given up on)',
+    startsAt: 'the e-mail being written',
     minimum: null,
     minimumWhy: null,
     maximum: days(90),

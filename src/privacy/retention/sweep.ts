@@ -30,6 +30,8 @@ export type RetentionClock = {
   rowId: SQL;
   /** How a due unit is named in a dry run ("order P100001"); must not be personal data. */
   label: SQL;
+  /** Rows per batch when expiring one is cheap (analytics rows, e-mails); the sweep's batch size otherwise. */
+  batchSize?: number;
   /** A further condition for expiry at `now` (accounts: warned at least 30 days before). */
   dueAlso?: (now: Date) => SQL;
   /** Expires the rows in `ctx.db` (the batch's transaction); returns how many units went. */
@@ -201,7 +203,7 @@ export async function sweepExpired(
   ctx: RetentionContext,
   options: { trigger: 'schedule' | 'cli'; batchSize?: number; onProgress?: (progress: SweepProgress) => void },
 ): Promise<SweepResult> {
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? 1000;
   const counts: SweepCounts = {};
   const [run] = await ctx.db.insert(retentionSweeps).values({ trigger: options.trigger, status: 'running', startedAt: ctx.clock.now(), counts }).returning({ id: retentionSweeps.id });
   const sweepId = run!.id;
@@ -216,14 +218,15 @@ export async function sweepExpired(
     await record(ctx.db, 'restrictions ended', await shredExpiredRestrictions(ctx));
     for (const { clock, rule } of sweptKinds(ctx.rules)) {
       if (clock.warn) await record(ctx.db, `${rule.kind} warned`, await clock.warn(ctx, rule));
+      const size = clock.batchSize ?? batchSize;
       for (;;) {
         const done = await inTransaction(ctx.db, async (tx) => {
           await tx.execute(sql`select pg_advisory_xact_lock(${SWEEP_LOCK})`);
           const now = ctx.clock.now();
-          const rows = await dueRows(tx, clock, addSpan(now, rule.maximum, -1), now, batchSize);
+          const rows = await dueRows(tx, clock, addSpan(now, rule.maximum, -1), now, size);
           const expired = rows.length === 0 ? 0 : await clock.expire({ ...ctx, db: tx }, rows, SWEEP_REASON);
           await record(tx, rule.kind, expired);
-          return rows.length < batchSize;
+          return rows.length < size;
         });
         if (done) break;
       }

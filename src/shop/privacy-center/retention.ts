@@ -20,7 +20,7 @@ import { orderPasses, orders } from '../orders/schema.ts';
 import { payments } from '../payments/schema.ts';
 import { ticketPasses, tickets } from '../tickets/schema.ts';
 import { expireCopies, privacyCenterContext } from './service.ts';
-import { eraseOrders } from './units.ts';
+import { deleteAccounts, eraseOrders } from './units.ts';
 
 // When the shop's data reaches its maximum (src/privacy/retention/rules.ts): where each kind's clock starts, as SQL
 // the sweep can count and page through, and what expiring a batch does. Every kind also takes the e-mails sealed
@@ -90,10 +90,7 @@ function registerAccounts(): void {
     dueAlso: (now) =>
       sql`${customers.inactivityWarnedAt} >= ${accountLastActive} and ${customers.inactivityWarnedAt} <= ${addSpan(now, { amount: INACTIVITY_WARNING_DAYS, unit: 'days' }, -1).toISOString()}::timestamptz`,
     async expire(ctx, rows, reason) {
-      const ids = rowIdsOf(rows);
-      await ctx.db.update(consentRecords).set({ customerId: null }).where(inArray(consentRecords.customerId, ids));
-      // Sessions, tokens, the cart and the address book go with the row (foreign keys cascade); orders are cut loose.
-      await ctx.db.delete(customers).where(inArray(customers.id, ids));
+      await deleteAccounts(ctx.db, rowIdsOf(rows));
       await shred(ctx, unitIdsOf(rows), reason);
       await dropMessagesOf(ctx.db, unitIdsOf(rows));
       return rows.length;
@@ -166,6 +163,7 @@ function registerAnalytics(): void {
     kind: 'analytics_day',
     from: sql`${pageViews}`,
     startedAt: sql`${pageViews.hour}`,
+    batchSize: 5000,
     unitId: null,
     rowId: sql`${pageViews.id}`,
     label: sql`'page views of ' || to_char(${pageViews.hour}, 'YYYY-MM-DD')`,
@@ -181,8 +179,9 @@ function registerMessages(): void {
   registerRetentionClock({
     kind: 'outbox_message',
     from: sql`${outbox}`,
-    // A message still to be sent has not started its clock (null).
-    startedAt: sql`case when ${outbox.status} in ('sent', 'failed', 'cancelled') then coalesce(${outbox.sentAt}, ${outbox.claimedAt}, ${outbox.createdAt}) end`,
+    // Counted from when it was written (indexed): delivery gives up within days, so 90 days on nothing is in flight.
+    startedAt: sql`${outbox.createdAt}`,
+    batchSize: 5000,
     // Messages under a held account's or order's key are held with it.
     unitId: sql`${outbox.unitId}`,
     rowId: sql`${outbox.id}`,

@@ -1,6 +1,8 @@
 import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { outbox } from '../../platform/mail/schema.ts';
 import { consentRecords } from '../../privacy/consent/schema.ts';
+import { policyAcceptances } from '../../privacy/policy/schema.ts';
+import { acceptances } from '../../privacy/policy/service.ts';
 import { eachInTurn, registerUnitKind, type EraseResult, type ErasureOptions, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
 import type { Tx } from '../../platform/db/index.ts';
@@ -61,15 +63,25 @@ const account: UnitKind = {
       lastActiveAt: iso(row.lastActiveAt),
       addresses: (await listAddresses(ctx, unit.rowId)).map((a) => ({ ...a.address, isDefault: a.isDefault })),
       sessions: sessions.map((s) => ({ createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt) })),
+      privacyPolicyAccepted: (await acceptances(ctx, unit.rowId)).map((a) => ({ version: a.version, acceptedAt: iso(a.acceptedAt) })),
     };
   },
   async erase(ctx, unit, { reason }) {
-    // Sessions, tokens and the address book go with the row (foreign keys cascade); orders are cut loose.
-    await ctx.db.delete(customers).where(eq(customers.id, unit.rowId));
+    await deleteAccounts(ctx.db, [unit.rowId]);
     await shred(ctx, [unit.unitId], reason);
     return { erased: true };
   },
 };
+
+/**
+ * Deletes accounts: sessions, tokens, the cart and the address book go with the rows (foreign keys cascade), the
+ * policy acceptances too; orders and cookie choices, which have terms of their own, are cut loose.
+ */
+export async function deleteAccounts(tx: Tx, customerIds: string[]): Promise<void> {
+  await tx.update(consentRecords).set({ customerId: null }).where(inArray(consentRecords.customerId, customerIds));
+  await tx.delete(policyAcceptances).where(inArray(policyAcceptances.customerId, customerIds));
+  await tx.delete(customers).where(inArray(customers.id, customerIds));
+}
 
 /** Orders with everything they hold, opened: a handful of statements for any number of orders. */
 async function exportOrders(ctx: VaultContext, units: readonly HeldUnit[]): Promise<unknown[]> {
