@@ -21,6 +21,9 @@ import { testPayRoutes } from './shop/payments/testpay/routes.ts';
 import { orderRoutes } from './shop/orders/routes.ts';
 import { privacyCenterRoutes } from './shop/privacy-center/routes.ts';
 import { privacyRequestRoutes } from './privacy/requests/routes.ts';
+import { retentionRoutes } from './privacy/retention/routes.ts';
+import { shopContext } from './shop/context.ts';
+import { holdLookups, retentionContext } from './shop/privacy-center/retention.ts';
 import { privacyQueueActions } from './shop/privacy-center/service.ts';
 import { ticketRoutes } from './shop/tickets/routes.ts';
 
@@ -32,7 +35,7 @@ export function features(runtime: Runtime): Feature[] {
   const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
   // The policy's hook records acceptance on a customer's first request after a change, so it precedes the pages too.
   const policy: Feature = (app, platform) => policyRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
-  return [consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), ticketRoutes];
+  return [consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), (app, platform) => retentionRoutes(app, platform, () => retentionContext(platform), holdLookups(shopContext(platform))), ticketRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

@@ -184,6 +184,111 @@ const commands: Record<string, Command> = {
       return 1;
     },
   },
+  retention: {
+    summary: 'retention: sweep what is past its maximum (or --dry-run: show what would go and why), or report',
+    usage: 'pledge retention sweep [--dry-run] | pledge retention report [--json]',
+    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    async run(config, values, positionals) {
+      const sub = positionals[0];
+      if (positionals.length !== 1 || (sub !== 'sweep' && sub !== 'report')) {
+        throw new UsageError(positionals.length === 0 ? 'name a subcommand: sweep or report' : `unknown subcommand ${JSON.stringify(positionals.join(' '))}`);
+      }
+      if (sub === 'sweep' && values.json) throw new UsageError('--json goes with report');
+      if (sub === 'report' && values['dry-run']) throw new UsageError('--dry-run goes with sweep');
+      const { openShopRuntime } = await import('./runtime.ts');
+      const { retentionContext } = await import('./shop/privacy-center/retention.ts');
+      const { previewSweep, retentionCensus, sweepExpired } = await import('./privacy/retention/sweep.ts');
+      const { describeSpan } = await import('./privacy/retention/rules.ts');
+      const runtime = await openShopRuntime(config);
+      try {
+        const ctx = retentionContext(runtime);
+        const day = (d: Date | null) => d?.toISOString().slice(0, 10) ?? '-';
+        if (sub === 'report') {
+          const census = await retentionCensus(ctx);
+          if (values.json) {
+            console.log(JSON.stringify(census.map((c) => ({ ...c, nextExpiry: c.nextExpiry?.toISOString() ?? null })), null, 2));
+            return 0;
+          }
+          for (const c of census) {
+            const min = c.rule.minimum ? describeSpan(c.rule.minimum) : 'none';
+            console.log(`${c.kind}: ${c.total} held (kept at least ${min}, at most ${describeSpan(c.rule.maximum!)} after ${c.rule.startsAt})`);
+            console.log(`  by age: ${c.byAge.map((b) => `${b.label} ${b.count}`).join(', ')}${c.notStarted > 0 ? `; clock not started ${c.notStarted}` : ''}`);
+            console.log(`  past maximum: ${c.overdue}${c.held > 0 ? `, under legal hold ${c.held}` : ''}; next expiry ${day(c.nextExpiry)}`);
+          }
+          return 0;
+        }
+        if (values['dry-run']) {
+          for (const p of await previewSweep(ctx)) {
+            console.log(`${p.kind}: ${p.overdue} would go (${p.why})`);
+            for (const e of p.examples) console.log(`  ${e.label}: clock started ${day(e.startedAt)}, due ${day(e.dueAt)}`);
+            if (p.overdue > p.examples.length) console.log(`  … and ${p.overdue - p.examples.length} more`);
+          }
+          console.log('dry run: nothing was changed');
+          return 0;
+        }
+        await runtime.jobs.start({ work: false });
+        const total = (await retentionCensus(ctx)).reduce((sum, c) => sum + c.overdue, 0);
+        const bar = progressBar('sweeping');
+        const kinds = new Set(ctx.rules.map((r) => r.kind as string));
+        const result = await sweepExpired(ctx, {
+          trigger: 'cli',
+          onProgress: ({ counts }) => bar.update(Object.entries(counts).filter(([step]) => kinds.has(step)).reduce((sum, [, n]) => sum + n, 0), total),
+        });
+        bar.finish(`sweep ${result.sweepId} finished in ${result.batches} batches: ${Object.entries(result.counts).map(([step, n]) => `${step} ${n}`).join(', ')}`);
+        return 0;
+      } finally {
+        await runtime.close();
+      }
+    },
+  },
+  erasures: {
+    summary: 'the erasure journal: export it (ids only) to keep beside backups, or replay it on a restored database',
+    usage: 'pledge erasures export --out FILE [--since YYYY-MM-DD] | pledge erasures replay --from FILE',
+    options: { out: { type: 'string' }, since: { type: 'string' }, from: { type: 'string' } },
+    allowPositionals: true,
+    async run(config, values, positionals) {
+      const sub = positionals[0];
+      if (positionals.length !== 1 || (sub !== 'export' && sub !== 'replay')) {
+        throw new UsageError(positionals.length === 0 ? 'name a subcommand: export or replay' : `unknown subcommand ${JSON.stringify(positionals.join(' '))}`);
+      }
+      const fs = await import('node:fs');
+      const { exportJournal, JournalError, parseJournal, replayErasures } = await import('./privacy/retention/replay.ts');
+      if (sub === 'export') {
+        if (typeof values.out !== 'string') throw new UsageError('export needs --out FILE');
+        if (values.from !== undefined) throw new UsageError('--from goes with replay');
+        const since = values.since === undefined ? undefined : new Date(`${String(values.since)}T00:00:00Z`);
+        if (since && (!/^\d{4}-\d{2}-\d{2}$/.test(String(values.since)) || Number.isNaN(since.getTime()))) throw new UsageError('--since must be a date: YYYY-MM-DD');
+        const lines = await withDatabase(config, (database) => exportJournal(database.db, since));
+        fs.writeFileSync(values.out, lines, { mode: 0o600 });
+        console.log(`${lines === '' ? 0 : lines.trimEnd().split('\n').length} erasures written to ${values.out}`);
+        return 0;
+      }
+      if (typeof values.from !== 'string') throw new UsageError('replay needs --from FILE (made by pledge erasures export)');
+      if (values.out !== undefined || values.since !== undefined) throw new UsageError('--out and --since go with export');
+      let entries;
+      try {
+        entries = parseJournal(fs.readFileSync(values.from, 'utf8'));
+      } catch (error) {
+        if (error instanceof JournalError || (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') {
+          console.error(`pledge erasures: ${values.from}: ${error instanceof JournalError ? error.message : 'cannot be read'}`);
+          return 1;
+        }
+        throw error;
+      }
+      const { openShopRuntime } = await import('./runtime.ts');
+      const { retentionContext } = await import('./shop/privacy-center/retention.ts');
+      const runtime = await openShopRuntime(config);
+      try {
+        await runtime.jobs.start({ work: false });
+        const report = await replayErasures(retentionContext(runtime), entries);
+        console.log(`${report.entries} journal entries: ${report.alreadyErased} already erased here, ${report.erasedAgain} erased again${Object.keys(report.byKind).length > 0 ? ` (${Object.entries(report.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
+        return 0;
+      } finally {
+        await runtime.close();
+      }
+    },
+  },
   dsr: {
     summary: 'data-subject requests: list the queue, show one, run an erasure or a confirmed minor’s case',
     usage: 'pledge dsr list [--open] | pledge dsr show ID | pledge dsr run ID',
