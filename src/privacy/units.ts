@@ -3,6 +3,7 @@ import { inTransaction, type Executor, type Tx } from '../platform/db/index.ts';
 import { AccessDenied } from './access.ts';
 import type { Purpose, RetentionUnitKind } from './inventory.ts';
 import { unitRestrictions } from './requests/schema.ts';
+import { underHold } from './retention/holds.ts';
 import { erasureJournal, unitKeys } from './vault/schema.ts';
 import { shred, type VaultContext } from './vault/service.ts';
 
@@ -140,12 +141,16 @@ export async function assertNotRestricted(db: Executor, unitId: string, purpose:
 }
 
 /**
- * Shreds every restricted unit whose term has ended: its key goes, so its sealed fields read as erased from then
- * on. The retention engine calls this on its schedule; it is safe to run at any time and again.
+ * Shreds every restricted unit whose term has ended and that no legal hold keeps: its key goes, so its sealed
+ * fields read as erased from then on. The retention sweep calls this first; it is safe to run at any time and again.
  */
 export async function shredExpiredRestrictions(ctx: VaultContext): Promise<number> {
   return inTransaction(ctx.db, async (tx) => {
-    const due = await tx.delete(unitRestrictions).where(lte(unitRestrictions.heldUntil, ctx.clock.now())).returning({ unitId: unitRestrictions.unitId });
+    // A legal hold pauses the end of a restriction as it pauses any expiry.
+    const due = await tx
+      .delete(unitRestrictions)
+      .where(and(lte(unitRestrictions.heldUntil, ctx.clock.now()), sql`not ${underHold(sql`${unitRestrictions.unitId}`)}`))
+      .returning({ unitId: unitRestrictions.unitId });
     return shred({ ...ctx, db: tx }, due.map((d) => d.unitId), 'legal retention term ended');
   });
 }

@@ -10,6 +10,9 @@ import { addSpan } from '../../src/privacy/retention/rules.ts';
 import { retentionSweeps } from '../../src/privacy/retention/schema.ts';
 import { previewSweep, registerRetentionClock, retentionCensus, retentionClockOf, sweepExpired, SWEEP_REASON, type RetentionContext } from '../../src/privacy/retention/sweep.ts';
 import { erasureJournal, unitKeys } from '../../src/privacy/vault/schema.ts';
+import { eraseUnits } from '../../src/privacy/units.ts';
+import { inTransaction } from '../../src/platform/db/index.ts';
+import { LEGAL_HOLD_WHY } from '../../src/shop/privacy-center/units.ts';
 import { pageViews } from '../../src/shop/analytics/schema.ts';
 import { customers } from '../../src/shop/accounts/schema.ts';
 import { orderLines, orders } from '../../src/shop/orders/schema.ts';
@@ -92,6 +95,23 @@ forEachDatabase('retention', (kind) => {
     assert.equal(await releaseHold({ db: shop.database.db, clock: shop.clock }, hold.id, staff.staffId), true);
     await sweep();
     assert.equal(await hasKey(row.unitId), false, 'released, it goes with the next sweep');
+  });
+
+  test('an erasure request for an order under a legal hold past its term restricts it until the hold is released', async () => {
+    const placed = await paidOrder(shop, { 'gentle-oat-cleanser': 1 }, customerDetails(`dispute.${mark()}@example.com`));
+    const row = await order(placed.orderId);
+    const staff = await signedInStaff(shop, ['privacy_officer']);
+    const { hold } = await placeHold({ db: shop.database.db, clock: shop.clock }, { unitId: row.unitId, unitKind: 'order', rowId: row.id, label: `order ${row.number}` }, 'Chargeback dispute 8812', staff.staffId);
+    shop.clock.set(new Date(addSpan(row.lastActivityAt, { amount: 3, unit: 'years' }).getTime() + DAY));
+    const report = await inTransaction(shop.database.db, (tx) => eraseUnits({ ...ctx, db: tx }, [{ kind: 'order', unitId: row.unitId, rowId: row.id }], { mayRestrict: true, reason: 'erasure request' }));
+    assert.equal(report.held.length, 1);
+    assert.equal(report.held[0]!.why, LEGAL_HOLD_WHY);
+    assert.equal((await order(placed.orderId)).customerId, null, 'cut off from its subject all the same');
+    await sweep();
+    assert.equal(await hasKey(row.unitId), true, 'the hold keeps it past the end of its restriction');
+    await releaseHold({ db: shop.database.db, clock: shop.clock }, hold.id, staff.staffId);
+    await sweep();
+    assert.equal(await hasKey(row.unitId), false, 'released, it is shredded');
   });
 
   test('a closed ticket is kept 12 months and gone after 24; an open one waits', async () => {

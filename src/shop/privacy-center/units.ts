@@ -3,6 +3,7 @@ import { outbox } from '../../platform/mail/schema.ts';
 import { consentRecords } from '../../privacy/consent/schema.ts';
 import { policyAcceptances } from '../../privacy/policy/schema.ts';
 import { acceptances } from '../../privacy/policy/service.ts';
+import { underHold } from '../../privacy/retention/holds.ts';
 import { eachInTurn, registerUnitKind, type EraseResult, type ErasureOptions, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
 import type { Tx } from '../../platform/db/index.ts';
@@ -24,6 +25,8 @@ import { ticketUnit } from '../tickets/units.ts';
 /** Orders are kept for tax and commercial law for this long after their last activity (seed 000 §4). */
 export const ORDER_LEGAL_TERM_YEARS = 3;
 export const ORDER_HELD_WHY = `Tax and commercial law require us to keep order records for ${ORDER_LEGAL_TERM_YEARS} years after the last activity on the order.`;
+
+export const LEGAL_HOLD_WHY = 'A legal matter (a dispute or an authority’s inquiry) requires us to keep this order until it is closed.';
 
 export function orderTermEnds(lastActivityAt: Date): Date {
   const end = new Date(lastActivityAt);
@@ -142,13 +145,16 @@ export async function eraseOrders(ctx: VaultContext & { db: Tx }, units: readonl
     .update(orders)
     .set({ customerId: null, emailIndex: sql`sha256(convert_to(${orders.id}::text || random()::text, 'UTF8'))` })
     .where(inArray(orders.id, ids))
-    .returning({ id: orders.id, lastActivityAt: orders.lastActivityAt });
+    .returning({ id: orders.id, lastActivityAt: orders.lastActivityAt, held: underHold(sql`${orders.unitId}`) });
   await ctx.db.delete(orderPasses).where(inArray(orderPasses.orderId, ids));
   const now = ctx.clock.now();
   const results = units.map((unit): EraseResult => {
     const row = rows.find((r) => r.id === unit.rowId);
     const until = row && orderTermEnds(row.lastActivityAt);
-    return mayRestrict && until && until > now ? { erased: false, restriction: { until, why: ORDER_HELD_WHY } } : { erased: true };
+    if (!mayRestrict || !row || !until) return { erased: true };
+    // Under a legal hold past its term, it is kept until the hold is released (the restriction ends with it).
+    if (row.held && until <= now) return { erased: false, restriction: { until: now, why: LEGAL_HOLD_WHY } };
+    return until > now ? { erased: false, restriction: { until, why: ORDER_HELD_WHY } } : { erased: true };
   });
   await shred(ctx, units.filter((_, i) => results[i]!.erased).map((u) => u.unitId), reason);
   return results;
