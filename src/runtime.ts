@@ -24,7 +24,7 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
   const problems = inventoryProblems();
   if (problems.length > 0) throw new Error(`the data inventory is inconsistent:\n${problems.join('\n')}`);
   // A retention setting that would keep data less than promised stops the shop here, before it serves anyone.
-  retentionRules(config.retention);
+  const rules = retentionRules(config.retention);
   const runtime = await openRuntime(config, {
     ...options,
     sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock),
@@ -37,7 +37,7 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
       await expireUnpaidOrder(shopContext(runtime), orderId);
     },
   });
-  registerShopUnits();
+  registerShopUnits(rules);
   registerShopRetention();
   // Every night at 03:15 UTC, one instance sweeps what has passed its maximum; the counts go to the log.
   runtime.jobs.define({

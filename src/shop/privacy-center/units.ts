@@ -4,6 +4,7 @@ import { consentRecords } from '../../privacy/consent/schema.ts';
 import { policyAcceptances } from '../../privacy/policy/schema.ts';
 import { acceptances } from '../../privacy/policy/service.ts';
 import { underHold } from '../../privacy/retention/holds.ts';
+import { addSpan, DEFAULT_RULES, describeSpan, ruleFor, type RetentionRule, type Span } from '../../privacy/retention/rules.ts';
 import { eachInTurn, registerUnitKind, type EraseResult, type ErasureOptions, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
 import type { Tx } from '../../platform/db/index.ts';
@@ -22,16 +23,19 @@ import { ticketUnit } from '../tickets/units.ts';
 // sessions), each order (contact, delivery, payment card, returns) and the e-mails sent under either. The engine
 // finds, copies and erases someone's data through these and nothing else.
 
-/** Orders are kept for tax and commercial law for this long after their last activity (seed 000 §4). */
-export const ORDER_LEGAL_TERM_YEARS = 3;
-export const ORDER_HELD_WHY = `Tax and commercial law require us to keep order records for ${ORDER_LEGAL_TERM_YEARS} years after the last activity on the order.`;
+/** Orders are kept for tax and commercial law for the order rule's minimum after their last activity (seed 000 §4). */
+let orderTerm: Span = DEFAULT_RULES.order.minimum!;
+
+export function orderLegalTerm(): string {
+  return describeSpan(orderTerm);
+}
+
+const orderHeldWhy = () => `Tax and commercial law require us to keep order records for ${orderLegalTerm()} after the last activity on the order.`;
 
 export const LEGAL_HOLD_WHY = 'A legal matter (a dispute or an authority’s inquiry) requires us to keep this order until it is closed.';
 
 export function orderTermEnds(lastActivityAt: Date): Date {
-  const end = new Date(lastActivityAt);
-  end.setUTCFullYear(end.getUTCFullYear() + ORDER_LEGAL_TERM_YEARS);
-  return end;
+  return addSpan(lastActivityAt, orderTerm);
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -154,7 +158,7 @@ export async function eraseOrders(ctx: VaultContext & { db: Tx }, units: readonl
     if (!mayRestrict || !row || !until) return { erased: true };
     // Under a legal hold past its term, it is kept until the hold is released (the restriction ends with it).
     if (row.held && until <= now) return { erased: false, restriction: { until: now, why: LEGAL_HOLD_WHY } };
-    return until > now ? { erased: false, restriction: { until, why: ORDER_HELD_WHY } } : { erased: true };
+    return until > now ? { erased: false, restriction: { until, why: orderHeldWhy() } } : { erased: true };
   });
   await shred(ctx, units.filter((_, i) => results[i]!.erased).map((u) => u.unitId), reason);
   return results;
@@ -248,6 +252,7 @@ const messages: UnitKind = {
 };
 
 /** Registers the shop's units with the privacy engine; messages last, as they are found through the others. */
-export function registerShopUnits(): void {
+export function registerShopUnits(rules: readonly RetentionRule[]): void {
+  orderTerm = ruleFor(rules, 'order').minimum ?? { amount: 0, unit: 'days' };
   for (const kind of [account, order, ticketUnit, consents, messages]) registerUnitKind(kind);
 }

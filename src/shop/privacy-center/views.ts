@@ -3,7 +3,7 @@ import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
 import type { RequestOutcome } from '../../privacy/requests/schema.ts';
 import type { ExportDocument, PrivacyRequest } from '../../privacy/requests/service.ts';
-import { ORDER_LEGAL_TERM_YEARS } from './units.ts';
+import { orderLegalTerm } from './units.ts';
 
 // The privacy center's pages: what the customer may do with their data (seed 000 §8, seed 003 §3), the guest's
 // e-mail verification, the copy's download and its readable form, and the answer after erasure.
@@ -42,7 +42,7 @@ export function centerPage(csrf: Html, requests: readonly PrivacyRequest[], s: F
   <form method="post" action="/privacy-center/copy">${csrf}<button type="submit">Prepare my copy</button></form>
   ${correctSection()}
   <h2>Delete your account</h2>
-  <p>Your account, profile, addresses, sessions and messages are deleted at once. Orders are kept for as long as tax and commercial law require (${ORDER_LEGAL_TERM_YEARS} years after the last activity on each), encrypted, out of our staff’s sight, and destroyed when that time ends. You will get an e-mail listing both.</p>
+  <p>Your account, profile, addresses, sessions and messages are deleted at once. Orders are kept for as long as tax and commercial law require (${orderLegalTerm()} after the last activity on each), encrypted, out of our staff’s sight, and destroyed when that time ends. You will get an e-mail listing both.</p>
   ${formError(s.message)}
   <form class="stacked" method="post" action="/privacy-center/erase" novalidate>
     ${csrf}
