@@ -42,10 +42,19 @@ const schema = z.object({
   // Retention overrides, e.g. `order.max=5y,ticket.max=18mo`; checked against the rules by the privacy engine.
   PLEDGE_RETENTION: z.string().trim().max(1000).optional(),
   PLEDGE_POLICY_NOTICE_DAYS: positiveInt.max(365).default(30),
+  PLEDGE_ALLOW_PGLITE: z.enum(['true', 'false']).default('false'),
+  // Backups are encrypted under this key when it is set (kept apart from the master key), else under one derived from it.
+  PLEDGE_BACKUP_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`)')
+    .optional(),
+  PLEDGE_BACKUP_DIR: z.string().min(1).optional(),
+  PLEDGE_BACKUP_DAYS: positiveInt.max(3650).default(35),
+  PLEDGE_METRICS_TOKEN: z.string().regex(/^\S{32,}$/, 'must be at least 32 characters without spaces (e.g. from `openssl rand -hex 32`)').optional(),
 });
 
 // Settings that may carry credentials are never echoed back in an error.
-const SECRET_SETTINGS = new Set(['DATABASE_URL', 'PLEDGE_MASTER_KEY', 'SMTP_URL']);
+const SECRET_SETTINGS = new Set(['DATABASE_URL', 'PLEDGE_MASTER_KEY', 'SMTP_URL', 'PLEDGE_BACKUP_KEY', 'PLEDGE_METRICS_TOKEN']);
 
 export type Config = {
   env: 'development' | 'production' | 'test';
@@ -67,6 +76,13 @@ export type Config = {
   retention: string | undefined;
   /** How many days ahead a significant change of the privacy policy is announced (seed 000 §9). */
   policyNoticeDays: number;
+  /** PLEDGE_BACKUP_KEY, when backups are kept under a key of their own. */
+  backupKey: string | undefined;
+  /** Where backups are kept, their journals refreshed and old ones swept after `backupDays`; none when unset. */
+  backupDir: string | undefined;
+  backupDays: number;
+  /** The bearer token /metrics asks for; without one the route does not exist. */
+  metricsToken: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -86,6 +102,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.PLEDGE_MASTER_KEY) {
     throw new ConfigError('PLEDGE_MASTER_KEY is required when NODE_ENV=production (32 bytes in base64)');
+  }
+  if (e.NODE_ENV === 'production' && !e.DATABASE_URL && e.PLEDGE_ALLOW_PGLITE !== 'true') {
+    throw new ConfigError('DATABASE_URL (a PostgreSQL URL) is required when NODE_ENV=production: PGlite is for development and small shops on one server; set PLEDGE_ALLOW_PGLITE=true to run on it anyway');
+  }
+  if (e.NODE_ENV === 'production' && !e.PLEDGE_BASE_URL?.startsWith('https://')) {
+    throw new ConfigError("PLEDGE_BASE_URL must be the shop's https:// address when NODE_ENV=production (links in e-mails and secure cookies need it)");
+  }
+  if (e.NODE_ENV === 'production' && !e.SMTP_URL) {
+    throw new ConfigError('SMTP_URL is required when NODE_ENV=production (smtp://user:password@host:587 or smtps://…): without it no e-mail reaches a customer');
   }
   const dataDir = path.resolve(e.PLEDGE_DATA_DIR);
   const baseUrl = (e.PLEDGE_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -113,6 +138,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     catalogCacheMs: e.PLEDGE_CATALOG_CACHE_MS,
     retention: e.PLEDGE_RETENTION,
     policyNoticeDays: e.PLEDGE_POLICY_NOTICE_DAYS,
+    backupKey: e.PLEDGE_BACKUP_KEY,
+    backupDir: e.PLEDGE_BACKUP_DIR === undefined ? undefined : path.resolve(e.PLEDGE_BACKUP_DIR),
+    backupDays: e.PLEDGE_BACKUP_DAYS,
+    metricsToken: e.PLEDGE_METRICS_TOKEN,
   };
 }
 

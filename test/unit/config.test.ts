@@ -38,6 +38,29 @@ test('valid settings are taken', () => {
   assert.equal(config.shop.name, 'Rose & Co');
 });
 
+// Everything production asks for; each case below takes one setting away.
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  PLEDGE_MASTER_KEY: KEY,
+  DATABASE_URL: 'postgres://shop:secret@db:5432/shop',
+  PLEDGE_BASE_URL: 'https://shop.example.com',
+  SMTP_URL: 'smtp://mail:587',
+};
+
+test('production runs on PGlite only when allowed explicitly', () => {
+  const config = loadConfig({ ...PRODUCTION, DATABASE_URL: '', PLEDGE_ALLOW_PGLITE: 'true' });
+  assert.equal(config.databaseUrl, undefined);
+  assert.equal(config.env, 'production');
+});
+
+test('backups and metrics are off unless configured', () => {
+  const config = loadConfig({});
+  assert.equal(config.backupDir, undefined);
+  assert.equal(config.backupDays, 35);
+  assert.equal(config.metricsToken, undefined);
+  assert.equal(loadConfig({ PLEDGE_BACKUP_DIR: 'backups' }).backupDir, path.resolve('backups'));
+});
+
 const bad: [Record<string, string>, RegExp][] = [
   [{ PLEDGE_RETURNS_ADDRESS: 'Returns||Bristol' }, /^PLEDGE_RETURNS_ADDRESS must be address lines separated by "\|", none of them empty/],
   [{ PORT: 'abc' }, /^PORT must be a whole number \(got "abc"\)$/],
@@ -55,6 +78,12 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ PLEDGE_FORM_RATE_LIMIT: '0' }, /^PLEDGE_FORM_RATE_LIMIT must be at least 1/],
   [{ PLEDGE_TRUST_PROXY: 'yes' }, /^PLEDGE_TRUST_PROXY must be one of true, false/],
   [{ NODE_ENV: 'production' }, /^PLEDGE_MASTER_KEY is required when NODE_ENV=production/],
+  [{ ...PRODUCTION, DATABASE_URL: '' }, /^DATABASE_URL \(a PostgreSQL URL\) is required when NODE_ENV=production: PGlite is for development and small shops on one server; set PLEDGE_ALLOW_PGLITE=true/],
+  [{ ...PRODUCTION, PLEDGE_BASE_URL: '' }, /^PLEDGE_BASE_URL must be the shop's https:\/\/ address when NODE_ENV=production/],
+  [{ ...PRODUCTION, PLEDGE_BASE_URL: 'http://shop.example.com' }, /^PLEDGE_BASE_URL must be the shop's https:\/\/ address/],
+  [{ ...PRODUCTION, SMTP_URL: '' }, /^SMTP_URL is required when NODE_ENV=production/],
+  [{ PLEDGE_BACKUP_KEY: 'short' }, /^PLEDGE_BACKUP_KEY must be 32 bytes in base64.*\(value hidden\)$/],
+  [{ PLEDGE_METRICS_TOKEN: 'guessable' }, /^PLEDGE_METRICS_TOKEN must be at least 32 characters without spaces.*\(value hidden\)$/],
 ];
 
 for (const [env, message] of bad) {
