@@ -24,6 +24,10 @@ import { privacyRequestRoutes } from './privacy/requests/routes.ts';
 import { retentionRoutes } from './privacy/retention/routes.ts';
 import { shopContext } from './shop/context.ts';
 import { holdLookups, retentionContext } from './shop/privacy-center/retention.ts';
+import { conformanceRoutes } from './privacy/conformance/routes.ts';
+import { retentionCensus } from './privacy/retention/sweep.ts';
+// Every table registers its classification, which the conformance report checks against the database.
+import './schema.ts';
 import { privacyQueueActions } from './shop/privacy-center/service.ts';
 import { ticketRoutes } from './shop/tickets/routes.ts';
 
@@ -35,7 +39,7 @@ export function features(runtime: Runtime): Feature[] {
   const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
   // The policy's hook records acceptance on a customer's first request after a change, so it precedes the pages too.
   const policy: Feature = (app, platform) => policyRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
-  return [consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), (app, platform) => retentionRoutes(app, platform, () => retentionContext(platform), holdLookups(shopContext(platform))), ticketRoutes];
+  return [consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), (app, platform) => retentionRoutes(app, platform, () => retentionContext(platform), holdLookups(shopContext(platform))), ticketRoutes, (app, platform) => conformanceRoutes(app, platform, () => retentionCensus(retentionContext(platform)))];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

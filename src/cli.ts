@@ -184,6 +184,26 @@ const commands: Record<string, Command> = {
       return 1;
     },
   },
+  conformance: {
+    summary: 'check every clause of the privacy policies against the live database (exit 1 if any fails)',
+    usage: 'pledge conformance [--json]',
+    options: { json: { type: 'boolean' } },
+    async run(config, values) {
+      await import('./schema.ts'); // every table registers its classification, which the report checks
+      const { openShopRuntime } = await import('./runtime.ts');
+      const { conformanceContext, runAsJson, runAsText, runConformance } = await import('./privacy/conformance/service.ts');
+      const { retentionCensus } = await import('./privacy/retention/sweep.ts');
+      const { retentionContext } = await import('./shop/privacy-center/retention.ts');
+      const runtime = await openShopRuntime(config);
+      try {
+        const run = await runConformance(conformanceContext(runtime, () => retentionCensus(retentionContext(runtime))), 'cli');
+        console.log(values.json ? runAsJson(run) : runAsText(run));
+        return run.failed === 0 ? 0 : 1;
+      } finally {
+        await runtime.close();
+      }
+    },
+  },
   retention: {
     summary: 'retention: sweep what is past its maximum (or --dry-run: show what would go and why), or report',
     usage: 'pledge retention sweep [--dry-run] | pledge retention report [--json]',
