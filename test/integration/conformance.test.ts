@@ -153,6 +153,21 @@ forEachDatabase('conformance report', (kind) => {
     }
   });
 
+  test('a suspected minor’s case left open past its 1 business day fails 000-7', async () => {
+    const db = live().database.db;
+    const started = live().clock.now();
+    const minor = await inTransaction(db, (tx) => openRequest(live().runtime, tx, { kind: 'minor', status: 'awaiting_confirmation', subject: { customerId: null, emailIndex: null } }));
+    try {
+      live().clock.set(new Date(minor.dueAt.getTime() + 60_000));
+      const late = await run();
+      assert.deepEqual(failingClauses(late), ['000-7']);
+      assert.equal(resultOf(late, '000-7')[0]!.evidence[0], `cases open past their deadline: ${minor.id}`);
+    } finally {
+      live().clock.set(started);
+      await db.delete(privacyRequests).where(eq(privacyRequests.id, minor.id));
+    }
+  });
+
   test('an order shredded by retention before its 3 years fails 000-4.1', async () => {
     const early = await paidOrder(live(), { 'gentle-oat-cleanser': 1 }, customerDetails('early@example.com'));
     const db = live().database.db;
@@ -227,7 +242,7 @@ forEachDatabase('conformance report', (kind) => {
     assert.match(page.body, /<form method="post" action="\/admin\/conformance\/run"><input type="hidden" name="_csrf" value="[^"]+"><button type="submit">Run now<\/button>/);
     assert.match(page.body, /<svg class="chart"[^>]*role="img" aria-labelledby="failures-title failures-desc">\s*<title id="failures-title">Failing clauses per run<\/title>\s*<desc id="failures-desc">/);
     // The history: one row per run, the failing runs of the earlier tests among them, by clause.
-    for (const clause of ['000-1', '000-3', '000-4.1', '000-4.2', '000-4.3', '000-5', '000-9']) assert.match(page.body, new RegExp(`<td>1</td><td>${clause.replace('.', '\\.')}</td></tr>`));
+    for (const clause of ['000-1', '000-3', '000-4.1', '000-4.2', '000-4.3', '000-5', '000-7', '000-9']) assert.match(page.body, new RegExp(`<td>1</td><td>${clause.replace('.', '\\.')}</td></tr>`));
     assert.match(page.body, /<td>back office<\/td><td>\d+<\/td><td>0<\/td><td>—<\/td>/);
     assert.doesNotMatch(page.body, /<script/);
     const noToken = await live().app.inject({ method: 'POST', url: '/admin/conformance/run', headers: { cookie: officer.cookie } });

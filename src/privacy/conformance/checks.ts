@@ -263,6 +263,15 @@ type RequestRow = { id: string; kind: string; status: string; received_at: Date 
 
 const asDate = (value: Date | string) => new Date(value);
 
+/** Seed 000 §4: deletion within 7–15 business days; no deadline, extended or not, may be set later. */
+const PROMISED_BUSINESS_DAYS = 15;
+
+/** Requests whose recorded deadline is more than `days` business days after their receipt. */
+function deadlinesBeyond(requests: readonly RequestRow[], days: number): string[] {
+  const calendar = businessCalendar();
+  return requests.filter((r) => calendar.businessDaysBetween(asDate(r.received_at), asDate(r.due_at)) > days).map((r) => r.id);
+}
+
 const deletionDeadline: Check = {
   clause: '000-4.3',
   topic: 'requests answered within 15 business days',
@@ -275,15 +284,17 @@ const deletionDeadline: Check = {
     const overdue = open.filter((r) => asDate(r.due_at) < now).map((r) => r.id);
     const late = requests.filter((r) => r.completed_at !== null && asDate(r.completed_at) > asDate(r.due_at)).map((r) => r.id);
     const { target, due } = SLA_DAYS.standard;
+    const beyond = deadlinesBeyond(requests, PROMISED_BUSINESS_DAYS);
     return finding(
       [
-        ...(due > 15 || target > due ? [`deadlines of ${target} and ${due} business days break the promise of 7–15`] : []),
+        ...(due > PROMISED_BUSINESS_DAYS || target > due ? [`deadlines of ${target} and ${due} business days break the promise of 7–15`] : []),
+        ...(beyond.length > 0 ? [`requests given more than ${PROMISED_BUSINESS_DAYS} business days: ${someIds(beyond)}`] : []),
         ...(overdue.length > 0 ? [`open requests past their due date: ${someIds(overdue)}`] : []),
         ...(late.length > 0 ? [`requests completed after their due date: ${someIds(late)}`] : []),
       ],
       [
         `target ${target}, due ${due} business days (US public holidays skipped)`,
-        `${plural(requests.length, 'request')}: ${open.length} open, none past due; ${waiting.length} awaiting the requester’s code, not counted`,
+        `${plural(requests.length, 'request')}, each due within ${PROMISED_BUSINESS_DAYS} business days: ${open.length} open, none past due; ${waiting.length} awaiting the requester’s code, not counted`,
       ],
     );
   },
@@ -412,12 +423,11 @@ const minors: Check = {
   promise: 'No personal information is collected from minors on purpose; any collected by mistake is deleted as soon as possible after confirmation.',
   async run(ctx) {
     const now = ctx.clock.now();
-    const calendar = businessCalendar();
     const cases = await queryRows<RequestRow>(
       ctx.db,
       sql`select id, kind, status, received_at, due_at, completed_at, coalesce(jsonb_array_length(outcome -> 'held'), 0) as held from privacy_request where kind = 'minor' order by received_at`,
     );
-    const slack = cases.filter((r) => calendar.businessDaysBetween(asDate(r.received_at), asDate(r.due_at)) > SLA_DAYS.minor.due).map((r) => r.id);
+    const slack = deadlinesBeyond(cases, SLA_DAYS.minor.due);
     const overdue = cases.filter((r) => r.completed_at === null && r.status !== 'refused' && asDate(r.due_at) < now).map((r) => r.id);
     const late = cases.filter((r) => r.completed_at !== null && asDate(r.completed_at) > asDate(r.due_at)).map((r) => r.id);
     const kept = cases.filter((r) => r.status === 'completed' && Number(r.held) > 0).map((r) => r.id);
