@@ -26,6 +26,8 @@ export type ConformanceContext = {
   /** The shop's contact details as configured (seed 000 §10, seed 003 §3). */
   contact: { email: string; phone: string };
   production: boolean;
+  /** The shop's public address: in production it must be https, where cookies are Secure and HSTS is sent. */
+  baseUrl: string;
   /** The policy's facts as the code and configuration give them now, to compare with the published version's. */
   facts: PolicyFacts;
   /** Each swept unit kind's counts, overdue and held units (the retention engine's census of the shop's clocks). */
@@ -89,6 +91,10 @@ const collected: Check = {
 
 type ReadGroup = { purpose: string; fields: string[]; staff_roles: string[]; n: number | string; first: number };
 
+/** Staff reads grouped by what was read, why and by which roles: few groups however long the trail. */
+const readGroups = (db: Db) =>
+  queryRows<ReadGroup>(db, sql`select purpose, fields, staff_roles, count(*) as n, min(id) as first from audit_event group by 1, 2, 3 order by 5`);
+
 function unknownFields(fields: readonly string[]): string[] {
   return fields.filter((f) => !(f in FIELDS));
 }
@@ -98,7 +104,7 @@ const purposes: Check = {
   topic: 'use for declared purposes only',
   promise: 'Personal data is used only for order processing, after-sales service, support, optimising the service and order notifications; never for unauthorised purposes.',
   async run(ctx) {
-    const reads = await queryRows<ReadGroup>(ctx.db, sql`select purpose, fields, staff_roles, count(*) as n, min(id) as first from audit_event group by 1, 2, 3 order by 5`);
+    const reads = await readGroups(ctx.db);
     const problems: string[] = [];
     for (const r of reads) {
       if (!(r.purpose in PURPOSES)) problems.push(`staff read ${r.first}: purpose ${r.purpose} is not on the closed list`);
@@ -259,7 +265,7 @@ const ticketsKept: Check = {
   },
 };
 
-type RequestRow = { id: string; kind: string; status: string; received_at: Date | string; due_at: Date | string; completed_at: Date | string | null; held: number | string };
+type RequestRow = { id: string; status: string; received_at: Date | string; due_at: Date | string; completed_at: Date | string | null };
 
 const asDate = (value: Date | string) => new Date(value);
 
@@ -278,7 +284,7 @@ const deletionDeadline: Check = {
   promise: 'A request for deletion (or a copy) is processed within 7–15 business days, except where law requires keeping the data.',
   async run(ctx) {
     const now = ctx.clock.now();
-    const requests = await queryRows<RequestRow>(ctx.db, sql`select id, kind, status, received_at, due_at, completed_at, 0 as held from privacy_request where kind <> 'minor' order by received_at`);
+    const requests = await queryRows<RequestRow>(ctx.db, sql`select id, status, received_at, due_at, completed_at from privacy_request where kind <> 'minor' order by received_at`);
     const waiting = requests.filter((r) => r.status === 'awaiting_verification');
     const open = requests.filter((r) => r.completed_at === null && r.status !== 'refused' && r.status !== 'awaiting_verification');
     const overdue = open.filter((r) => asDate(r.due_at) < now).map((r) => r.id);
@@ -335,10 +341,12 @@ const security: Check = {
     const foreignKeys = await count(ctx.db, sql`select count(*) as n from unit_key where kek_id <> ${ctx.keys.kekId}`);
     if (foreignKeys > 0) problems.push(`${plural(foreignKeys, 'data key')} not wrapped by the configured master key`);
     const keys = await count(ctx.db, sql`select count(*) as n from unit_key`);
+    const https = new URL(ctx.baseUrl).protocol === 'https:';
+    if (ctx.production && !https) problems.push('production serves over plain http (PLEDGE_BASE_URL)');
     return finding(problems, [
       `${encrypted.length} encrypted columns, ${plural(sealedValues, 'value')}, all in the vault’s sealed format`,
       `${plural(keys, 'data key')}, all wrapped by the configured master key`,
-      ctx.production ? 'production: Secure cookies and HSTS' : 'not production: Secure cookies and HSTS are turned on in production',
+      ctx.production ? 'production over https: Secure cookies and HSTS' : `not production (${https ? 'https' : 'http'}): Secure cookies and HSTS are turned on in production`,
     ]);
   },
 };
@@ -359,7 +367,7 @@ const authorisedStaff: Check = {
   promise: 'Only authorised personnel access user information, for service purposes; every staff read is recorded in a tamper-evident trail.',
   async run(ctx) {
     const chain = await verifyAuditChain(ctx.db);
-    const reads = await queryRows<ReadGroup>(ctx.db, sql`select purpose, fields, staff_roles, count(*) as n, min(id) as first from audit_event group by 1, 2, 3 order by 5`);
+    const reads = await readGroups(ctx.db);
     const problems: string[] = chain.ok ? [] : [`audit chain broken at event ${chain.brokenAt}: ${chain.reason}`];
     for (const r of reads) {
       const actor: StaffActor = { kind: 'staff', staffId: '', roles: r.staff_roles as StaffActor['roles'] };
@@ -423,9 +431,9 @@ const minors: Check = {
   promise: 'No personal information is collected from minors on purpose; any collected by mistake is deleted as soon as possible after confirmation.',
   async run(ctx) {
     const now = ctx.clock.now();
-    const cases = await queryRows<RequestRow>(
+    const cases = await queryRows<RequestRow & { held: number | string }>(
       ctx.db,
-      sql`select id, kind, status, received_at, due_at, completed_at, coalesce(jsonb_array_length(outcome -> 'held'), 0) as held from privacy_request where kind = 'minor' order by received_at`,
+      sql`select id, status, received_at, due_at, completed_at, coalesce(jsonb_array_length(outcome -> 'held'), 0) as held from privacy_request where kind = 'minor' order by received_at`,
     );
     const slack = deadlinesBeyond(cases, SLA_DAYS.minor.due);
     const overdue = cases.filter((r) => r.completed_at === null && r.status !== 'refused' && asDate(r.due_at) < now).map((r) => r.id);

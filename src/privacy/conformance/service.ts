@@ -23,6 +23,7 @@ export function conformanceContext(platform: Pick<Platform, 'config' | 'database
     rules: retentionRules(config.retention),
     contact: { email: config.shop.contactEmail, phone: config.shop.contactPhone },
     production: config.env === 'production',
+    baseUrl: config.baseUrl,
     facts: liveFacts(config, config.policyNoticeDays),
     census,
   };
