@@ -9,7 +9,7 @@ import { classify, NOT_PERSONAL } from '../inventory.ts';
 export const REQUEST_KINDS = ['access', 'erasure', 'minor'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
-export const REQUEST_STATUSES = ['awaiting_verification', 'received', 'awaiting_confirmation', 'completed', 'refused'] as const;
+export const REQUEST_STATUSES = ['awaiting_verification', 'received', 'awaiting_identity', 'awaiting_confirmation', 'completed', 'refused'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** What an erasure did, per kind of unit: nothing personal, only counts, dates and reasons. */
@@ -58,6 +58,35 @@ export const privacyRequests = classify(
     note: { personal: false, why: 'staff notes on the handling of a case; the form says never to write personal data' },
     outcome: { personal: false, why: 'counts, kinds of data, dates and reasons only' },
     staffId: NOT_PERSONAL,
+  },
+);
+
+export const REQUEST_ACTIONS = ['paused_for_identity', 'identity_confirmed', 'extended', 'refused', 'run'] as const;
+export type RequestActionKind = (typeof REQUEST_ACTIONS)[number];
+
+/**
+ * What staff did with a request, one row per action, never updated: the case's audit trail. `dueAt` is the due
+ * date once the action was taken (an extension's new date).
+ */
+export const privacyRequestActions = classify(
+  pgTable('privacy_request_action', {
+    id: uuid('id').primaryKey(),
+    requestId: uuid('request_id').notNull().references(() => privacyRequests.id, { onDelete: 'cascade' }),
+    action: text('action', { enum: REQUEST_ACTIONS }).notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    /** Null when run from the command line by an operator. */
+    staffId: uuid('staff_id'),
+    note: text('note'),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+  }, (t) => [index('privacy_request_action_request_idx').on(t.requestId, t.at)]),
+  {
+    id: NOT_PERSONAL,
+    requestId: NOT_PERSONAL,
+    action: NOT_PERSONAL,
+    at: NOT_PERSONAL,
+    staffId: NOT_PERSONAL,
+    note: { personal: false, why: 'staff notes on the handling of a case; the form says never to write personal data' },
+    dueAt: NOT_PERSONAL,
   },
 );
 
