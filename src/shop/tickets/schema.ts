@@ -1,6 +1,7 @@
 import { index, pgSequence, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { bytea } from '../../platform/db/types.ts';
 import { classify, NOT_PERSONAL } from '../../privacy/inventory.ts';
+import { privacyRequests } from '../../privacy/requests/schema.ts';
 import { customers } from '../accounts/schema.ts';
 
 // Customer service (seed 000 §1 "customer service communication records", §2 "providing customer support").
@@ -13,6 +14,13 @@ export type TicketTopic = (typeof TICKET_TOPICS)[number];
 /** open: support's turn; waiting: the customer's turn; closed: done (kept for the retention term). */
 export const TICKET_STATUSES = ['open', 'waiting', 'closed'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+/**
+ * What a privacy question asks for. A copy or a deletion also opens a privacy-center request; a correction or
+ * anything else is the privacy officer's to answer from the ticket.
+ */
+export const PRIVACY_WISHES = ['copy', 'deletion', 'correction', 'question'] as const;
+export type PrivacyWish = (typeof PRIVACY_WISHES)[number];
 
 /** Which desk answers: privacy questions go to the privacy officer. */
 export const TICKET_DESKS = ['support', 'privacy_officer'] as const;
@@ -28,6 +36,10 @@ export const tickets = classify(
     unitId: uuid('unit_id').notNull(),
     customerId: uuid('customer_id').references(() => customers.id, { onDelete: 'set null' }),
     topic: text('topic', { enum: TICKET_TOPICS }).notNull(),
+    /** Only on privacy questions. */
+    privacyWish: text('privacy_wish', { enum: PRIVACY_WISHES }),
+    /** The privacy-center request a copy or deletion opened, so the officer reading the message can find it. */
+    privacyRequestId: uuid('privacy_request_id').references(() => privacyRequests.id, { onDelete: 'set null' }),
     desk: text('desk', { enum: TICKET_DESKS }).notNull(),
     status: text('status', { enum: TICKET_STATUSES }).notNull(),
     /** As the customer gave it, normalised (P100001); the order may not exist. */
@@ -52,6 +64,8 @@ export const tickets = classify(
     unitId: { personal: true, category: 'customer_service_record', unit: 'ticket', protection: 'pseudonymous_id' },
     customerId: { personal: true, category: 'customer_service_record', unit: 'ticket', protection: 'pseudonymous_id' },
     topic: NOT_PERSONAL,
+    privacyWish: NOT_PERSONAL,
+    privacyRequestId: { personal: true, category: 'customer_service_record', unit: 'ticket', protection: 'pseudonymous_id' },
     desk: NOT_PERSONAL,
     status: NOT_PERSONAL,
     orderNumber: { personal: true, category: 'order_record', unit: 'ticket', protection: 'pseudonymous_id' },
