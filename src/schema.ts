@@ -18,3 +18,4 @@ export * from './shop/analytics/schema.ts';
 export * from './privacy/retention/schema.ts';
 export * from './privacy/conformance/schema.ts';
 export * from './privacy/policy/schema.ts';
+export * from './privacy/backups/schema.ts';
