@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { asc, count, eq } from 'drizzle-orm';
+import fc from 'fast-check';
 import { inTransaction } from '../../src/platform/db/index.ts';
 import type { LightMyRequestResponse } from 'fastify';
 import { outbox } from '../../src/platform/mail/schema.ts';
@@ -10,8 +11,9 @@ import { blindIndex, open } from '../../src/privacy/vault/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { REMOVALS } from '../../src/shop/tickets/redaction.ts';
 import { ticketMessages, tickets } from '../../src/shop/tickets/schema.ts';
-import { keptAtLeastUntil, TICKET_PASS_COOKIE } from '../../src/shop/tickets/service.ts';
+import { keptAtLeastUntil, openTicket, TICKET_PASS_COOKIE } from '../../src/shop/tickets/service.ts';
 import { customerDetails, nextAddress, paidOrder, postAs, signedInStaff, type StaffClient } from '../support/backoffice.ts';
+import { cardNumber, ordinary, spaced } from '../support/card-numbers.ts';
 import { signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { csrfFor, linkFrom, mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
@@ -146,6 +148,35 @@ forEachDatabase('customer service tickets', (kind) => {
     assert.doesNotMatch(mail!.text, /4242/);
   });
 
+  test('redaction before storage, fuzzed: a Luhn-valid number in any spacing never reaches the database, everyday numbers are kept as written', async () => {
+    const ctx = shopContext(shop.runtime);
+    /** What the database holds of a message: the sealed bytes, and the text they open to. */
+    async function stored(message: string) {
+      const { ticketId } = await openTicket(ctx, { ...valid('fuzz@example.com', message), orderNumber: undefined, topic: 'order_question' }, undefined);
+      const [row] = await db().select().from(ticketMessages).where(eq(ticketMessages.ticketId, ticketId));
+      const [ticket] = await db().select().from(tickets).where(eq(tickets.id, ticketId));
+      return { row: row!, text: await open(ctx, ticket!.unitId, { table: 'ticket_message', column: 'body', rowId: row!.id }, row!.body) };
+    }
+    await fc.assert(
+      fc.asyncProperty(cardNumber.chain((n) => fc.tuple(fc.constant(n), spaced(n), ordinary)), async ([digits, written, everyday]) => {
+        const message = `Order question: ${everyday}. My card ${written} was charged twice.`;
+        const { row, text } = await stored(message);
+        assert.deepEqual(row.removed, ['card_number'], message);
+        assert.equal(text, `Order question: ${everyday}. My card ${REMOVALS.card_number.marker} was charged twice.`, message);
+        assert.ok(!row.body.includes(Buffer.from(written)) && !row.body.includes(Buffer.from(digits)), message);
+      }),
+      { numRuns: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(ordinary, { minLength: 1, maxLength: 5 }), async (parts) => {
+        const message = `About ${parts.join(', ')}.`;
+        const { row, text } = await stored(message);
+        assert.deepEqual([text, row.removed], [message, []]);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   test('a guest reaches their ticket only with its pass: other references and other browsers get 404', async () => {
     const first = await guestTicket('pass.one@example.com');
     const second = await guestTicket('pass.two@example.com');
@@ -212,7 +243,7 @@ forEachDatabase('customer service tickets', (kind) => {
   });
 
   test('privacy questions go to the privacy officer’s queue, read for a legal obligation; support does not see them', async () => {
-    const { reference } = await guestTicket('privacy.q@example.com', { topic: 'privacy_question', message: 'Which of my data do you keep?' });
+    const { reference } = await guestTicket('privacy.q@example.com', { topic: 'privacy_question', privacyWish: 'question', message: 'Which of my data do you keep?' });
     assert.equal((await ticketByReference(reference)).desk, 'privacy_officer');
     assert.doesNotMatch((await support.get('/admin/support/tickets')).body, new RegExp(reference));
     assert.equal((await support.get(`/admin/support/tickets/${reference}`)).statusCode, 404);
@@ -259,6 +290,7 @@ forEachDatabase('customer service tickets', (kind) => {
     assert.deepEqual(copy!.data, {
       reference,
       topic: 'order_question',
+      privacyWish: null,
       status: 'open',
       orderNumber: null,
       name: 'Ada Lovelace',

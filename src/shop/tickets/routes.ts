@@ -6,7 +6,7 @@ import type { Html } from '../../platform/http/html.ts';
 import { TOKEN_PATTERN } from '../../platform/secrets.ts';
 import { signedInCustomer } from '../accounts/service.ts';
 import { deskNav, staffGate } from '../backoffice/desk.ts';
-import { shopContext } from '../context.ts';
+import { privacyCenterContext } from '../privacy-center/service.ts';
 import { TICKET_STATUSES } from './schema.ts';
 import {
   addNote,
@@ -20,8 +20,8 @@ import {
   findDeskTicket,
   findPassTicket,
   listCustomerTickets,
-  openTicket,
   ReplyForm,
+  sendContactForm,
   spendTicketLink,
   staffReply,
   TICKET_PASS_COOKIE,
@@ -32,7 +32,19 @@ import {
   type StaffTicketContext,
   type Thread,
 } from './service.ts';
-import { contactPage, contactSentPage, linkInvalidPage, noticePage, queuePage, staffTicketPage, threadPage, ticketListPage, type FormState } from './views.ts';
+import {
+  contactCodePage,
+  contactPage,
+  contactSentPage,
+  linkInvalidPage,
+  noticePage,
+  queuePage,
+  staffTicketPage,
+  threadPage,
+  ticketListPage,
+  type FormState,
+  type SentNotice,
+} from './views.ts';
 
 // Customer service. Anyone writes through /contact; the sender then reaches their ticket from their account, or,
 // without one, with the pass their browser got when sending or from the link in a reply. Any other way in answers
@@ -44,15 +56,19 @@ const TokenParams = z.object({ token: z.string().regex(TOKEN_PATTERN) });
 const QueueQuery = z.object({ status: z.enum(TICKET_STATUSES).catch('open') });
 const TicketQuery = z.object({ canned: z.enum(Object.keys(CANNED_REPLIES) as [keyof typeof CANNED_REPLIES]).optional().catch(undefined) });
 const NoteForm = z.object({ note: ReplyForm.shape.message });
+// `?sent=1` thanks the sender; `copy` and `deletion` also say where a signed-in customer's privacy request went.
+const SentQuery = z.object({
+  sent: z.enum(['1', 'copy', 'deletion']).transform((s): SentNotice => (s === '1' ? 'answer' : s)).optional().catch(undefined),
+});
 
-const CONTACT_FIELDS = ['name', 'email', 'topic', 'orderNumber', 'message'];
+const CONTACT_FIELDS = ['name', 'email', 'topic', 'privacyWish', 'orderNumber', 'message'];
 
 /** Either way a customer reaches a ticket: as its signed-in owner, or as the browser holding its pass. */
 type Side = { url: string; find: (request: FastifyRequest, reference: string) => Promise<Thread | 'sign-in' | undefined>; back?: { href: string; label: string } };
 
 export function ticketRoutes(app: FastifyInstance, platform: Platform) {
   const { layout, config } = platform;
-  const ctx = shopContext(platform);
+  const ctx = privacyCenterContext(platform);
   const secure = config.env === 'production';
   const page = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, layout.page({ title, body }), status);
   // Each message opens a ticket and sends an e-mail: five a minute per sender is plenty for people, little for scripts.
@@ -70,10 +86,12 @@ export function ticketRoutes(app: FastifyInstance, platform: Platform) {
     const form = parseForm(ContactForm, request.body, CONTACT_FIELDS);
     if (!form.ok) return page(reply, 'Contact us', contactPage(csrfField(reply), contact, { values: form.values, errors: form.errors }), 400);
     const customerId = await signedInCustomer(ctx, request);
-    const opened = await openTicket(ctx, form.data, customerId);
-    if (customerId) return reply.redirect(`/account/tickets/${opened.reference}?sent=1`, 303);
-    reply.setCookie(TICKET_PASS_COOKIE, opened.sessionToken, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: TICKET_PASS_VALID_MS.session / 1000 });
-    return reply.redirect(`/tickets/${opened.reference}?sent=1`, 303);
+    const sent = await sendContactForm(ctx, form.data, customerId);
+    const ticketUrl = customerId ? `/account/tickets/${sent.reference}` : `/tickets/${sent.reference}`;
+    if (!customerId) reply.setCookie(TICKET_PASS_COOKIE, sent.sessionToken, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: TICKET_PASS_VALID_MS.session / 1000 });
+    // The code is entered on this page, as after the privacy center's own guest form: its form carries the request.
+    if (sent.next === 'code') return page(reply, 'Enter your code', contactCodePage(csrfField(reply), sent, ticketUrl, form.data.email));
+    return reply.redirect(`${ticketUrl}?sent=${sent.next === 'answer' ? '1' : sent.next}`, 303);
   });
 
   // ── the customer's side ───────────────────────────────────────────────────────────────────────────────────────
@@ -109,7 +127,7 @@ export function ticketRoutes(app: FastifyInstance, platform: Platform) {
       const params = ReferenceParams.safeParse(request.params);
       return params.success ? side.find(request, params.data.reference) : undefined;
     };
-    const show = (reply: FastifyReply, thread: Thread, state: FormState & { sent?: boolean } = {}, status = 200) => {
+    const show = (reply: FastifyReply, thread: Thread, state: FormState & { sent?: SentNotice | undefined } = {}, status = 200) => {
       const url = side.url.replace(':reference', thread.ticket.reference);
       return page(reply, `Your message ${thread.ticket.reference}`, threadPage(csrfField(reply), thread, { reply: `${url}/reply`, back: side.back }, state), status);
     };
@@ -118,7 +136,7 @@ export function ticketRoutes(app: FastifyInstance, platform: Platform) {
       const thread = await load(request);
       if (thread === 'sign-in') return reply.redirect('/account/login', 303);
       if (!thread) return reply.callNotFound();
-      return show(reply, thread, { sent: (request.query as { sent?: unknown }).sent === '1' });
+      return show(reply, thread, { sent: SentQuery.parse(request.query ?? {}).sent });
     });
 
     app.post(`${side.url}/reply`, async (request, reply) => {

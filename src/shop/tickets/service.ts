@@ -9,10 +9,24 @@ import type { StaffActor } from '../../privacy/access.ts';
 import { readForPurpose, type ReadContext } from '../../privacy/audit/service.ts';
 import type { Purpose } from '../../privacy/inventory.ts';
 import { blindIndex, createUnit, isErased, openFields, sealFields, type Erased, type FieldPlace, type VaultContext } from '../../privacy/vault/service.ts';
+import { customers } from '../accounts/schema.ts';
 import { CheckoutDetails } from '../checkout/service.ts';
 import { findOrderByNumber } from '../orders/service.ts';
+import { requestAsGuest, requestCopy, type PrivacyCenterContext } from '../privacy-center/service.ts';
 import { redact, REMOVALS, type Redacted, type Removal } from './redaction.ts';
-import { TICKET_TOPICS, ticketMessages, ticketPasses, tickets, type MessageKind, type Ticket, type TicketDesk, type TicketStatus, type TicketTopic } from './schema.ts';
+import {
+  PRIVACY_WISHES,
+  TICKET_TOPICS,
+  ticketMessages,
+  ticketPasses,
+  tickets,
+  type MessageKind,
+  type PrivacyWish,
+  type Ticket,
+  type TicketDesk,
+  type TicketStatus,
+  type TicketTopic,
+} from './schema.ts';
 
 // Customer service: anyone writes through the contact form, which opens a ticket; support (or, for privacy
 // questions, the privacy officer) answers by e-mail through the outbox; the customer answers from their account or,
@@ -27,6 +41,13 @@ export const TOPIC_LABELS: Record<TicketTopic, string> = {
   return: 'A return',
   privacy_question: 'A privacy question (your data, this policy)',
   other: 'Something else',
+};
+
+export const WISH_LABELS: Record<PrivacyWish, string> = {
+  copy: 'A copy of my data',
+  deletion: 'To delete my data',
+  correction: 'To correct my data',
+  question: 'Something else / a question',
 };
 
 export const STATUS_LABELS: Record<TicketStatus, string> = { open: 'Open', waiting: 'Waiting on the customer', closed: 'Closed' };
@@ -57,6 +78,7 @@ const Message = z
   .max(MESSAGE_MAX, `Keep it under ${MESSAGE_MAX} characters`);
 
 const ORDER_NUMBER_MESSAGE = 'Enter the order number from your confirmation, like P100001, or leave it empty';
+const WISH_MESSAGE = 'Choose what you would like us to do with your data';
 
 export const ContactForm = z.object({
   name: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(200, 'That name is too long'),
@@ -71,8 +93,17 @@ export const ContactForm = z.object({
     .pipe(z.union([z.literal(''), z.string().regex(/^P\d{1,12}$/, ORDER_NUMBER_MESSAGE)]))
     .transform((n) => n || undefined)
     .optional(),
+  // Asked only of privacy questions: required for them below, ignored (whatever was sent) for other topics.
+  privacyWish: z.enum(PRIVACY_WISHES).optional().catch(undefined),
   message: Message,
-});
+})
+  .refine((v) => v.topic !== 'privacy_question' || v.privacyWish !== undefined, {
+    path: ['privacyWish'],
+    message: WISH_MESSAGE,
+    // Checked beside the other fields' errors, but only once the topic itself is a valid one.
+    when: (payload) => payload.issues.every((issue) => issue.path?.[0] !== 'topic'),
+  })
+  .transform((v) => (v.topic === 'privacy_question' ? v : { ...v, privacyWish: undefined }));
 export type ContactInput = z.infer<typeof ContactForm>;
 
 export const ReplyForm = z.object({ message: Message });
@@ -137,8 +168,11 @@ const removalNotes = (removed: readonly Removal[]) => removed.map((r) => REMOVAL
 
 export type Opened = { ticketId: string; reference: string; sessionToken: string; removed: Removal[] };
 
-/** Opens a ticket from the contact form, mails its confirmation, and gives the sender's browser a pass to it. */
-export async function openTicket(ctx: TicketContext, input: ContactInput, customerId: string | undefined): Promise<Opened> {
+/**
+ * Opens a ticket from the contact form, mails its confirmation, and gives the sender's browser a pass to it.
+ * `privacyRequestId` is the privacy-center request the same message opened, if any.
+ */
+export async function openTicket(ctx: TicketContext, input: ContactInput, customerId: string | undefined, privacyRequestId?: string): Promise<Opened> {
   return inTransaction(ctx.db, async (tx) => {
     const [row] = await queryRows<{ n: string }>(tx, sql`select 'T-' || nextval('ticket_reference_seq')::text as n`);
     const reference = row!.n;
@@ -157,6 +191,8 @@ export async function openTicket(ctx: TicketContext, input: ContactInput, custom
         unitId: unit.id,
         customerId: customerId ?? null,
         topic: input.topic,
+        privacyWish: input.privacyWish ?? null,
+        privacyRequestId: privacyRequestId ?? null,
         desk: input.topic === 'privacy_question' ? 'privacy_officer' : 'support',
         status: 'open',
         orderNumber: input.orderNumber ?? null,
@@ -178,6 +214,34 @@ export async function openTicket(ctx: TicketContext, input: ContactInput, custom
       ].join('\n'),
     });
     return { ticketId: id, reference, sessionToken, removed };
+  });
+}
+
+/**
+ * What the sender is shown next: `answer`, their ticket (we answer by e-mail); `code`, the privacy center's code
+ * page, as the address must be proved theirs before anything is shown or deleted; `copy`, their account's copy is
+ * being prepared; `deletion`, their account is deleted in the privacy center, where its password confirms it.
+ */
+export type Sent = Opened & ({ next: 'answer' | 'copy' | 'deletion' } | { next: 'code'; requestId: string });
+
+/**
+ * The contact form sent. A privacy question asking for a copy or a deletion opens the privacy center's request as
+ * its own buttons would: for the signed-in owner of the address given, a copy at once (erasing an account takes
+ * its password, so that is left to the privacy center); for anyone else, the guest request whose code goes to
+ * the address, answered the same whether or not anything is held under it. The message itself is kept once, as
+ * the ticket on the privacy officer's desk, which names the request.
+ */
+export async function sendContactForm(ctx: PrivacyCenterContext, input: ContactInput, customerId: string | undefined): Promise<Sent> {
+  const wish = input.privacyWish;
+  if (wish !== 'copy' && wish !== 'deletion') return { ...(await openTicket(ctx, input, customerId)), next: 'answer' };
+  return inTransaction(ctx.db, async (tx) => {
+    const inTx = { ...ctx, db: tx };
+    const [account] = customerId ? await tx.select({ emailIndex: customers.emailIndex }).from(customers).where(eq(customers.id, customerId)) : [];
+    const own = customerId !== undefined && account !== undefined && account.emailIndex.equals(blindIndex(ctx.keys, 'email', input.email));
+    if (own && wish === 'deletion') return { ...(await openTicket(inTx, input, customerId)), next: 'deletion' };
+    if (own) return { ...(await openTicket(inTx, input, customerId, await requestCopy(inTx, customerId))), next: 'copy' };
+    const requestId = await requestAsGuest(inTx, wish === 'copy' ? 'access' : 'erasure', input.email);
+    return { ...(await openTicket(inTx, input, customerId, requestId)), next: 'code', requestId };
   });
 }
 
@@ -279,8 +343,8 @@ export async function findPassTicket(ctx: VaultContext, passToken: string | unde
   return threadFor(ctx, row?.ticket);
 }
 
-export type TicketSummary = Pick<Ticket, 'id' | 'reference' | 'topic' | 'status' | 'openedAt' | 'lastActivityAt' | 'assignedTo' | 'desk'>;
-const summary = { id: tickets.id, reference: tickets.reference, topic: tickets.topic, status: tickets.status, openedAt: tickets.openedAt, lastActivityAt: tickets.lastActivityAt, assignedTo: tickets.assignedTo, desk: tickets.desk };
+export type TicketSummary = Pick<Ticket, 'id' | 'reference' | 'topic' | 'privacyWish' | 'status' | 'openedAt' | 'lastActivityAt' | 'assignedTo' | 'desk'>;
+const summary = { id: tickets.id, reference: tickets.reference, topic: tickets.topic, privacyWish: tickets.privacyWish, status: tickets.status, openedAt: tickets.openedAt, lastActivityAt: tickets.lastActivityAt, assignedTo: tickets.assignedTo, desk: tickets.desk };
 
 export async function listCustomerTickets(ctx: { db: Executor }, customerId: string): Promise<TicketSummary[]> {
   return ctx.db.select(summary).from(tickets).where(eq(tickets.customerId, customerId)).orderBy(desc(tickets.lastActivityAt));

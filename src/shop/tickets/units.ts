@@ -30,6 +30,7 @@ export const ticketUnit: UnitKind = {
     return {
       reference: t.reference,
       topic: t.topic,
+      privacyWish: t.privacyWish,
       status: t.status,
       orderNumber: t.orderNumber,
       name: opened(contact.name),

@@ -3,9 +3,10 @@ import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
 import { PURPOSES } from '../../privacy/inventory.ts';
 import { isErased, type Erased } from '../../privacy/vault/service.ts';
-import { selectField, textArea, when } from '../backoffice/views.ts';
+import { radioGroup, selectField, textArea, when } from '../backoffice/views.ts';
+import { CENTER_NOTICES, guestCodePage } from '../privacy-center/views.ts';
 import { REMOVALS, type Removal } from './redaction.ts';
-import { TICKET_STATUSES, TICKET_TOPICS, type TicketStatus } from './schema.ts';
+import { PRIVACY_WISHES, TICKET_STATUSES, TICKET_TOPICS, type Ticket, type TicketStatus } from './schema.ts';
 import {
   CANNED_REPLIES,
   DESK_PURPOSES,
@@ -13,6 +14,8 @@ import {
   MESSAGE_MAX,
   STATUS_LABELS,
   TOPIC_LABELS,
+  WISH_LABELS,
+  type Sent,
   type StaffTicket,
   type Thread,
   type ThreadMessage,
@@ -25,6 +28,9 @@ import {
 export type FormState = { values?: Record<string, string>; errors?: FieldErrors; message?: string | undefined };
 
 const CUSTOMER_STATUS: Record<TicketStatus, string> = { open: 'We are on it', waiting: 'We answered', closed: 'Closed' };
+
+/** The topic, and for a privacy question what it asks for. */
+const about = (t: Pick<Ticket, 'topic' | 'privacyWish'>) => (t.privacyWish ? `${TOPIC_LABELS[t.topic]}: ${WISH_LABELS[t.privacyWish].toLowerCase()}` : TOPIC_LABELS[t.topic]);
 
 const body = (text: string | Erased) => (isErased(text) ? html`<p class="note">This message has been erased.</p>` : html`<div class="mail-body">${text}</div>`);
 
@@ -50,6 +56,14 @@ export function contactPage(csrf: Html, contact: ContactDetails, state: FormStat
     ${field({ name: 'name', label: 'Your name', value: v.name, error: e.name, autocomplete: 'name' })}
     ${field({ name: 'email', label: 'Your e-mail address', type: 'email', value: v.email, error: e.email, autocomplete: 'email', hint: 'We answer to this address.' })}
     ${selectField({ name: 'topic', label: 'What is it about?', value: v.topic, error: e.topic, placeholder: 'Choose a topic', options: TICKET_TOPICS.map((t) => ({ value: t, label: TOPIC_LABELS[t] })) })}
+    ${radioGroup({
+      name: 'privacyWish',
+      label: 'For a privacy question: what would you like?',
+      value: v.privacyWish,
+      error: e.privacyWish,
+      hint: 'A copy or deletion of your data goes through our privacy center: if you are not signed in, we first send a code to your address, so that only its owner can see or delete anything.',
+      options: PRIVACY_WISHES.map((w) => ({ value: w, label: WISH_LABELS[w] })),
+    })}
     ${field({ name: 'orderNumber', label: 'Order number (optional)', value: v.orderNumber, error: e.orderNumber, hint: 'Like P100001, from your order confirmation.' })}
     ${textArea({ name: 'message', label: 'Your message', value: v.message, error: e.message, hint: `Up to ${MESSAGE_MAX} characters.` })}
     <div class="visually-hidden" aria-hidden="true">
@@ -66,6 +80,16 @@ export function contactSentPage(): Html {
   return html`<section class="message"><h1>Thank you</h1><p>We received your message and will answer by e-mail.</p><p><a href="/">Back to the shop</a></p></section>`;
 }
 
+/**
+ * A copy or deletion asked for by someone who has not proved the address theirs: the privacy center's own code page,
+ * with the message's reference above it.
+ */
+export function contactCodePage(csrf: Html, sent: { reference: string; requestId: string }, ticketUrl: string, email: string): Html {
+  return html`<p class="notice" role="status">Thank you: we received your message. Your reference is <strong>${sent.reference}</strong>
+  (<a href="${ticketUrl}">see your message</a>). Before we show or delete anything, we check that the address is yours: enter the code from the e-mail we just sent you.</p>
+${guestCodePage(csrf, sent.requestId, { values: { email } })}`;
+}
+
 function threadMessage(m: ThreadMessage): Html {
   const from = m.kind === 'customer' ? 'You wrote' : 'We replied';
   return html`<li>
@@ -75,14 +99,23 @@ function threadMessage(m: ThreadMessage): Html {
   </li>`;
 }
 
-export function threadPage(csrf: Html, thread: Thread, links: { reply: string; back?: { href: string; label: string } | undefined }, state: FormState & { sent?: boolean } = {}): Html {
+/** What a signed-in sender is told after sending, beyond the thanks: see `Sent`. */
+export type SentNotice = Exclude<Sent['next'], 'code'>;
+
+const SENT_NEXT: Record<SentNotice, Html | string> = {
+  answer: '',
+  copy: html` ${CENTER_NOTICES.copy} Your request is listed in <a href="/privacy-center">your privacy center</a>.`,
+  deletion: html` Nothing has been deleted yet: deleting your account needs your password, so it is done in <a href="/privacy-center">your privacy center</a>.`,
+};
+
+export function threadPage(csrf: Html, thread: Thread, links: { reply: string; back?: { href: string; label: string } | undefined }, state: FormState & { sent?: SentNotice | undefined } = {}): Html {
   const { ticket, messages } = thread;
   const e = state.errors ?? {};
   return html`<section class="ticket">
   ${links.back ? html`<p><a href="${links.back.href}">${links.back.label}</a></p>` : ''}
   <h1>Your message ${ticket.reference}</h1>
-  ${state.sent ? html`<p class="notice" role="status">Thank you: we received your message. Your reference is <strong>${ticket.reference}</strong>; a confirmation is on its way to your e-mail, and we will answer there.</p>` : ''}
-  <p>${TOPIC_LABELS[ticket.topic]}${ticket.orderNumber ? html`, order ${ticket.orderNumber}` : ''}. Status: <strong>${CUSTOMER_STATUS[ticket.status]}</strong>.</p>
+  ${state.sent ? html`<p class="notice" role="status">Thank you: we received your message. Your reference is <strong>${ticket.reference}</strong>; a confirmation is on its way to your e-mail, and we will answer there.${SENT_NEXT[state.sent]}</p>` : ''}
+  <p>${about(ticket)}${ticket.orderNumber ? html`, order ${ticket.orderNumber}` : ''}. Status: <strong>${CUSTOMER_STATUS[ticket.status]}</strong>.</p>
   <ol class="thread">${messages.map(threadMessage)}</ol>
   ${ticket.status === 'closed'
     ? html`<p>This conversation is closed. To ask something else, <a href="/contact">write to us again</a>.</p>`
@@ -104,7 +137,7 @@ export function ticketListPage(rows: readonly TicketSummary[]): Html {
     ? html`<p>You have not written to us yet. <a href="/contact">Contact us</a>.</p>`
     : html`<table>
     <thead><tr><th scope="col">Reference</th><th scope="col">About</th><th scope="col">Last activity</th><th scope="col">Status</th></tr></thead>
-    <tbody>${rows.map((r) => html`<tr><td><a href="/account/tickets/${r.reference}">${r.reference}</a></td><td>${TOPIC_LABELS[r.topic]}</td><td>${when(r.lastActivityAt)}</td><td>${CUSTOMER_STATUS[r.status]}</td></tr>`)}</tbody>
+    <tbody>${rows.map((r) => html`<tr><td><a href="/account/tickets/${r.reference}">${r.reference}</a></td><td>${about(r)}</td><td>${when(r.lastActivityAt)}</td><td>${CUSTOMER_STATUS[r.status]}</td></tr>`)}</tbody>
   </table>
   <p><a href="/contact">Write a new message</a></p>`}
 </section>`;
@@ -132,7 +165,7 @@ export function queuePage(rows: readonly TicketSummary[], status: TicketStatus, 
     ? html`<p>No tickets here.</p>`
     : html`<table>
     <thead><tr><th scope="col">Ticket</th><th scope="col">Topic</th><th scope="col">Desk</th><th scope="col">Opened</th><th scope="col">Last activity</th><th scope="col">Assigned</th></tr></thead>
-    <tbody>${rows.map((r) => html`<tr><td><a href="/admin/support/tickets/${r.reference}">${r.reference}</a></td><td>${TOPIC_LABELS[r.topic]}</td><td>${r.desk === 'privacy_officer' ? 'Privacy officer' : 'Support'}</td><td>${when(r.openedAt)}</td><td>${when(r.lastActivityAt)}</td><td>${assignee(r.assignedTo, staffId)}</td></tr>`)}</tbody>
+    <tbody>${rows.map((r) => html`<tr><td><a href="/admin/support/tickets/${r.reference}">${r.reference}</a></td><td>${about(r)}</td><td>${r.desk === 'privacy_officer' ? 'Privacy officer' : 'Support'}</td><td>${when(r.openedAt)}</td><td>${when(r.lastActivityAt)}</td><td>${assignee(r.assignedTo, staffId)}</td></tr>`)}</tbody>
   </table>`}
 </section>`;
 }
@@ -143,6 +176,13 @@ function deskMessage(m: ThreadMessage): Html {
     <p><strong>${from}</strong>, ${when(m.at)}${m.removed.length > 0 ? html` <span class="note">(removed: ${m.removed.map((r) => REMOVALS[r].marker).join(', ')})</span>` : ''}</p>
     ${body(m.text)}
   </li>`;
+}
+
+/** Where a copy or deletion asked for in the message went: the privacy-center request, or the customer's own privacy center. */
+function privacyRequestNote(ticket: Ticket): Html | string {
+  if (ticket.privacyRequestId) return html` — <a href="/admin/privacy/${ticket.privacyRequestId}">its privacy request</a>`;
+  if (ticket.privacyWish === 'deletion') return ' — the customer was sent to their privacy center, where their password confirms the deletion of the account';
+  return '';
 }
 
 export function staffTicketPage(csrf: Html, detail: StaffTicket, staffId: string, state: FormState & { canned?: string | undefined } = {}): Html {
@@ -156,6 +196,7 @@ export function staffTicketPage(csrf: Html, detail: StaffTicket, staffId: string
   <h1>Ticket ${ticket.reference}</h1>
   <dl>
     <dt>Topic</dt><dd>${TOPIC_LABELS[ticket.topic]}${ticket.desk === 'privacy_officer' ? ' — for the privacy officer' : ''}</dd>
+    ${ticket.privacyWish ? html`<dt>Asked for</dt><dd>${WISH_LABELS[ticket.privacyWish]}${privacyRequestNote(ticket)}</dd>` : ''}
     <dt>Status</dt><dd>${STATUS_LABELS[ticket.status]}</dd>
     <dt>Opened</dt><dd>${when(ticket.openedAt)}</dd>
     ${ticket.closedAt ? html`<dt>Closed</dt><dd>${when(ticket.closedAt)}; kept at least until ${when(keptAtLeastUntil(ticket.closedAt))}</dd>` : ''}
