@@ -323,16 +323,18 @@ const commands: Record<string, Command> = {
       if (id !== undefined && !z.uuid().safeParse(id).success) throw new UsageError('ID must be a request id (a UUID)');
       const { openShopRuntime } = await import('./runtime.ts');
       const { findRequest, requestQueue } = await import('./privacy/requests/service.ts');
+      const { requestSla } = await import('./privacy/requests/sla.ts');
       const runtime = await openShopRuntime(config);
+      const requests = { db: runtime.database.db, clock: runtime.clock, sla: requestSla(config.dsr) };
       try {
         const day = (at: Date | null) => at?.toISOString().slice(0, 10) ?? '-';
         if (sub === 'list') {
-          const queue = await requestQueue({ db: runtime.database.db, clock: runtime.clock }, { open: values.open === true });
+          const queue = await requestQueue(requests, { open: values.open === true });
           for (const r of queue) console.log(`${r.id}  ${r.kind.padEnd(8)} ${r.status.padEnd(22)} received ${day(r.receivedAt)}  due ${day(r.dueAt)}  ${r.completedAt ? 'done' : `${r.daysLeft} business days left`}  ${r.urgency}`);
           console.log(`${queue.length} requests`);
           return 0;
         }
-        const found = await findRequest({ db: runtime.database.db, clock: runtime.clock }, id!);
+        const found = await findRequest(requests, id!);
         if (!found) {
           console.error(`pledge dsr: no request ${id}`);
           return 1;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Holidays from 'date-holidays';
 import { z } from 'zod';
 
 // Every setting Pledge reads from its environment, validated once at start. A wrong value stops the process with
@@ -51,6 +52,8 @@ const schema = z.object({
   PLEDGE_BACKUP_DIR: z.string().min(1).optional(),
   PLEDGE_BACKUP_DAYS: positiveInt.max(3650).default(35),
   PLEDGE_METRICS_TOKEN: z.string().regex(/^\S{32,}$/, 'must be at least 32 characters without spaces (e.g. from `openssl rand -hex 32`)').optional(),
+  PLEDGE_DSR_COUNTRY: z.string().trim().toUpperCase().refine((c) => c in new Holidays().getCountries(), 'must be a country code date-holidays knows, like US, GB or DE').default('US'),
+  PLEDGE_DSR_PROFILE: z.enum(['policy', 'gdpr', 'ccpa']).default('policy'),
 });
 
 // Settings that may carry credentials are never echoed back in an error.
@@ -83,6 +86,8 @@ export type Config = {
   backupDays: number;
   /** The bearer token /metrics asks for; without one the route does not exist. */
   metricsToken: string | undefined;
+  /** Data-subject requests: whose public holidays are not business days, and which deadline profile applies. */
+  dsr: { country: string; profile: z.infer<typeof schema>['PLEDGE_DSR_PROFILE'] };
 };
 
 export class ConfigError extends Error {
@@ -142,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backupDir: e.PLEDGE_BACKUP_DIR === undefined ? undefined : path.resolve(e.PLEDGE_BACKUP_DIR),
     backupDays: e.PLEDGE_BACKUP_DAYS,
     metricsToken: e.PLEDGE_METRICS_TOKEN,
+    dsr: { country: e.PLEDGE_DSR_COUNTRY, profile: e.PLEDGE_DSR_PROFILE },
   };
 }
 

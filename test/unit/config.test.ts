@@ -84,7 +84,14 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ ...PRODUCTION, SMTP_URL: '' }, /^SMTP_URL is required when NODE_ENV=production/],
   [{ PLEDGE_BACKUP_KEY: 'short' }, /^PLEDGE_BACKUP_KEY must be 32 bytes in base64.*\(value hidden\)$/],
   [{ PLEDGE_METRICS_TOKEN: 'guessable' }, /^PLEDGE_METRICS_TOKEN must be at least 32 characters without spaces.*\(value hidden\)$/],
+  [{ PLEDGE_DSR_COUNTRY: 'XX' }, /^PLEDGE_DSR_COUNTRY must be a country code date-holidays knows, like US, GB or DE \(got "XX"\)$/],
+  [{ PLEDGE_DSR_PROFILE: 'lgpd' }, /^PLEDGE_DSR_PROFILE must be one of policy, gdpr, ccpa/],
 ];
+
+test('data-subject requests default to the policy’s deadlines with US holidays; a country code may be lower case', () => {
+  assert.deepEqual(loadConfig({}).dsr, { country: 'US', profile: 'policy' });
+  assert.deepEqual(loadConfig({ PLEDGE_DSR_COUNTRY: 'de', PLEDGE_DSR_PROFILE: 'gdpr' }).dsr, { country: 'DE', profile: 'gdpr' });
+});
 
 for (const [env, message] of bad) {
   test(`rejects ${JSON.stringify(env)} with one clear line`, () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { desc, eq, or } from 'drizzle-orm';
+import { and, desc, eq, ne, or } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { inTransaction } from '../../platform/db/index.ts';
 import { newToken, tokenHash, TOKEN_PATTERN } from '../../platform/secrets.ts';
@@ -146,7 +146,11 @@ export async function consentHistory(ctx: VaultContext, who: { visitorId?: strin
   if (conditions.length === 0) return [];
   // In one transaction, so each visitor unit's key is read once however many records it sealed.
   return inTransaction(ctx.db, async (tx) => {
-    const rows = await tx.select().from(consentRecords).where(or(...conditions)).orderBy(desc(consentRecords.recordedAt), desc(consentRecords.id));
+    const rows = await tx
+      .select()
+      .from(consentRecords)
+      .where(and(or(...conditions), ne(consentRecords.policyRevision, MARKETING_EMAIL_REVISION)))
+      .orderBy(desc(consentRecords.recordedAt), desc(consentRecords.id));
     const records: ConsentRecord[] = [];
     for (const row of rows) {
       const choice = await openJson<SealedChoice>({ ...ctx, db: tx }, row.unitId, { table: 'consent_record', column: 'choice', rowId: row.id }, row.choice);
@@ -154,5 +158,50 @@ export async function consentHistory(ctx: VaultContext, who: { visitorId?: strin
       records.push({ id: row.id, policyRevision: row.policyRevision, ...choice, recordedAt: row.recordedAt, signedIn: row.customerId !== null });
     }
     return records;
+  });
+}
+
+// ── marketing e-mail (seed 000 §8: withdraw partial authorisation) ──────────────────────────────────────────────
+// An account's own switch, off until the customer turns it on. Each change is a consent record like a cookie
+// choice (kept apart from them by its revision), under one unit per account, so it is exported and erased with
+// the account's other choices.
+
+export const MARKETING_EMAIL_REVISION = 'marketing-email/1';
+
+type SealedMarketing = { purpose: 'marketing_with_consent'; subscribed: boolean; method: 'privacy_center' };
+
+const marketingOf = (customerId: string) => and(eq(consentRecords.customerId, customerId), eq(consentRecords.policyRevision, MARKETING_EMAIL_REVISION));
+
+/** Records the customer's marketing e-mail switch, on or off. */
+export async function recordMarketingChoice(ctx: VaultContext, customerId: string, subscribed: boolean): Promise<void> {
+  await inTransaction(ctx.db, async (tx) => {
+    const vault = { ...ctx, db: tx };
+    const [earlier] = await tx.select({ unitId: consentRecords.unitId, visitorHash: consentRecords.visitorHash }).from(consentRecords).where(marketingOf(customerId)).limit(1);
+    const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
+    const id = randomUUID();
+    const sealed: SealedMarketing = { purpose: 'marketing_with_consent', subscribed, method: 'privacy_center' };
+    await tx.insert(consentRecords).values({
+      id,
+      unitId: unit.id,
+      // No browser made this choice: the "visitor" is an id of its own that nothing else carries.
+      visitorHash: earlier?.visitorHash ?? tokenHash(newToken()),
+      customerId,
+      policyRevision: MARKETING_EMAIL_REVISION,
+      choice: await sealJson(vault, unit, { table: 'consent_record', column: 'choice', rowId: id }, sealed),
+      recordedAt: ctx.clock.now(),
+    });
+  });
+}
+
+/**
+ * Whether the customer's latest recorded choice is yes to marketing e-mail. No record, an erased one or an off
+ * switch all mean no: the purpose `marketing_with_consent` needs the explicit opt-in.
+ */
+export async function marketingAllowed(ctx: VaultContext, customerId: string): Promise<boolean> {
+  return inTransaction(ctx.db, async (tx) => {
+    const [latest] = await tx.select().from(consentRecords).where(marketingOf(customerId)).orderBy(desc(consentRecords.recordedAt), desc(consentRecords.id)).limit(1);
+    if (!latest) return false;
+    const choice = await openJson<SealedMarketing>({ ...ctx, db: tx }, latest.unitId, { table: 'consent_record', column: 'choice', rowId: latest.id }, latest.choice);
+    return !isErased(choice) && choice.subscribed;
   });
 }

@@ -7,7 +7,8 @@ import { requireAccess, type Actor, type RouteAccess } from '../access.ts';
 import { staffFor } from '../staff/routes.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import { REQUEST_KINDS } from './schema.ts';
-import { findRequest, refuseRequest, requestQueue, type RequestAction } from './service.ts';
+import { actionsOf, findRequest, refuseRequest, requestQueue, type RequestAction } from './service.ts';
+import { MAX_EXTENSION_DAYS, requestSla } from './sla.ts';
 import { minorPage, queuePage, requestPage } from './views.ts';
 
 // /admin/privacy: the privacy officer's queue of data-subject requests. Running an erasure and finding the person
@@ -16,18 +17,30 @@ import { minorPage, queuePage, requestPage } from './views.ts';
 export type QueueActions = {
   run(requestId: string, staffId: string): Promise<RequestAction>;
   flagMinor(orderNumber: string, staffId: string, note: string): Promise<string | undefined>;
+  /** Pauses for the person's identity and writes to them what is needed. */
+  pause(requestId: string, staffId: string, needed: string): Promise<RequestAction>;
+  resume(requestId: string, staffId: string): Promise<RequestAction>;
+  /** Extends the due date once and writes to the person why, and the new date. */
+  extend(requestId: string, staffId: string, extension: { days: number; reason: string }): Promise<RequestAction>;
 };
 
 const QueueQuery = z.object({ kind: z.enum(REQUEST_KINDS).optional().catch(undefined), open: z.literal('1').optional().catch(undefined) });
 const IdParams = z.object({ id: z.uuid() });
 const note = z.string().trim().min(1, 'Give the reason').max(500, 'Use at most 500 characters');
 const RefuseForm = z.object({ note });
+const PauseForm = z.object({ needed: z.string().trim().min(1, 'Say what the person must send').max(500, 'Use at most 500 characters') });
+const DAYS_MESSAGE = `Enter a whole number of business days from 1 to ${MAX_EXTENSION_DAYS}`;
+const ExtendForm = z.object({
+  days: z.coerce.number({ error: DAYS_MESSAGE }).int(DAYS_MESSAGE).min(1, DAYS_MESSAGE).max(MAX_EXTENSION_DAYS, DAYS_MESSAGE),
+  reason: note,
+});
 const MinorForm = z.object({ orderNumber: z.string().trim().min(1, 'Enter an order number').max(40, 'Order numbers are shorter than that'), note });
 
 const VISITOR: Actor = { kind: 'visitor' };
 
 export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, actions: QueueActions) {
   const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
+  const requests = { ...vault, sla: requestSla(platform.config.dsr) };
   const actor = async (request: FastifyRequest): Promise<Actor> => (await staffFor(vault, request)) ?? VISITOR;
   async function signedIn(request: FastifyRequest, reply: FastifyReply) {
     if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
@@ -43,19 +56,19 @@ export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, a
     return sendPrivatePage(reply, platform.layout.page({ title, body, nav }), status);
   };
 
-  async function queue(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof queuePage>[3] = {}, status = 200) {
+  async function queue(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof queuePage>[4] = {}, status = 200) {
     const query = QueueQuery.parse(request.query ?? {});
     const filter = { kind: query.kind, open: query.open === '1' };
-    return page(request, reply, 'Privacy requests', queuePage(await requestQueue(vault, filter), filter, csrfField(reply), s), status);
+    return page(request, reply, 'Privacy requests', queuePage(await requestQueue(requests, filter), filter, requests.sla, csrfField(reply), s), status);
   }
 
   app.get('/admin/privacy', { preHandler: officer }, (request, reply) => queue(request, reply));
 
-  async function showRequest(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof requestPage>[2] = {}, status = 200) {
+  async function showRequest(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof requestPage>[3] = {}, status = 200) {
     const params = IdParams.safeParse(request.params);
-    const found = params.success ? await findRequest(vault, params.data.id) : undefined;
+    const found = params.success ? await findRequest(requests, params.data.id) : undefined;
     if (!found) return reply.callNotFound();
-    return page(request, reply, 'Privacy request', requestPage(found, csrfField(reply), s), status);
+    return page(request, reply, 'Privacy request', requestPage(found, await actionsOf(vault.db, found.id), csrfField(reply), s), status);
   }
 
   app.get('/admin/privacy/:id', { preHandler: officer }, (request, reply) => showRequest(request, reply));
@@ -67,14 +80,22 @@ export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, a
     return result.ok ? reply.redirect(`/admin/privacy/${params.data.id}`, 303) : showRequest(request, reply, { message: result.message }, 409);
   });
 
-  app.post('/admin/privacy/:id/refuse', { preHandler: officer }, async (request, reply) => {
-    const params = IdParams.safeParse(request.params);
-    if (!params.success) return reply.callNotFound();
-    const form = parseForm(RefuseForm, request.body, []);
-    if (!form.ok) return showRequest(request, reply, { errors: form.errors }, 400);
-    const result = await refuseRequest(vault, params.data.id, staffId(request), form.data.note);
-    return result.ok ? reply.redirect(`/admin/privacy/${params.data.id}`, 303) : showRequest(request, reply, { message: result.message }, 409);
-  });
+  /** One staff action on a request: its form checked (400 with a message per field), then done or refused (409). */
+  function action<T extends z.ZodObject>(name: string, form: T, keep: readonly string[], act: (id: string, staffId: string, data: z.output<T>) => Promise<RequestAction>) {
+    app.post(`/admin/privacy/:id/${name}`, { preHandler: officer }, async (request, reply) => {
+      const params = IdParams.safeParse(request.params);
+      if (!params.success) return reply.callNotFound();
+      const parsed = parseForm(form, request.body, keep);
+      if (!parsed.ok) return showRequest(request, reply, { errors: parsed.errors, values: parsed.values, form: name }, 400);
+      const result = await act(params.data.id, staffId(request), parsed.data);
+      return result.ok ? reply.redirect(`/admin/privacy/${params.data.id}`, 303) : showRequest(request, reply, { message: result.message }, 409);
+    });
+  }
+
+  action('refuse', RefuseForm, ['note'], (id, by, data) => refuseRequest(requests, id, by, data.note));
+  action('pause', PauseForm, ['needed'], (id, by, data) => actions.pause(id, by, data.needed));
+  action('resume', z.object({}), [], (id, by) => actions.resume(id, by));
+  action('extend', ExtendForm, ['days', 'reason'], (id, by, data) => actions.extend(id, by, data));
 
   // Any member of support may raise the case; the privacy officer alone sees the queue and confirms.
   const flaggers = guard({ allow: ['support', 'privacy_officer'] });

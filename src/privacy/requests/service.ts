@@ -6,8 +6,8 @@ import { disclosures as disclosureLedger } from '../disclosure/schema.ts';
 import { PROCESSORS, PURPOSES, type Processor, type Purpose } from '../inventory.ts';
 import { eraseUnits, exportUnits, kindOf, unitsOf, type DataSubject, type ErasureReport, type ExportedUnit } from '../units.ts';
 import { loadKeys, type VaultContext } from '../vault/service.ts';
-import { privacyRequests, type RequestKind, type RequestOutcome, type RequestStatus } from './schema.ts';
-import { businessCalendar, deadlinesFor, urgencyOf, type Urgency } from './sla.ts';
+import { privacyRequestActions, privacyRequests, type RequestActionKind, type RequestKind, type RequestOutcome, type RequestStatus } from './schema.ts';
+import { DEFAULT_SLA, deadlinesFor, extendedDue, urgencyOf, type RequestSla, type Urgency } from './sla.ts';
 
 // Data-subject requests: the record of each one with its business-day deadlines, the copy of a subject's data
 // assembled from every registered unit plus the disclosure ledger and the audit trail, and erasure through the
@@ -15,13 +15,17 @@ import { businessCalendar, deadlinesFor, urgencyOf, type Urgency } from './sla.t
 
 export type PrivacyRequest = typeof privacyRequests.$inferSelect;
 
+/** What the request functions need besides the database: the clock and the deadline rules in force. */
+export type RequestContext = Pick<VaultContext, 'db' | 'clock'> & { sla: RequestSla };
+
+/** Records a request with its deadlines under `ctx.sla` (the shop passes the configured rules; without, the policy's with US holidays). */
 export async function openRequest(
-  ctx: Pick<VaultContext, 'clock'>,
+  ctx: Pick<RequestContext, 'clock'> & Partial<Pick<RequestContext, 'sla'>>,
   tx: Executor,
   request: { kind: RequestKind; status: RequestStatus; subject: DataSubject; note?: string; staffId?: string },
 ): Promise<PrivacyRequest> {
   const receivedAt = ctx.clock.now();
-  const { targetAt, dueAt } = deadlinesFor(receivedAt, request.kind === 'minor' ? 'minor' : 'standard', businessCalendar());
+  const { targetAt, dueAt } = deadlinesFor(receivedAt, request.kind === 'minor' ? 'minor' : 'standard', ctx.sla ?? DEFAULT_SLA);
   const [row] = await tx
     .insert(privacyRequests)
     .values({
@@ -173,7 +177,7 @@ export type QueueEntry = PrivacyRequest & { daysLeft: number; urgency: Urgency }
 export type QueueFilter = { kind?: RequestKind | undefined; open?: boolean | undefined };
 
 /** Requests by due date, each with its business days left and urgency on the clock's today. */
-export async function requestQueue(ctx: Pick<VaultContext, 'db' | 'clock'>, filter: QueueFilter = {}): Promise<QueueEntry[]> {
+export async function requestQueue(ctx: RequestContext, filter: QueueFilter = {}): Promise<QueueEntry[]> {
   const rows = await ctx.db
     .select()
     .from(privacyRequests)
@@ -185,12 +189,19 @@ export async function requestQueue(ctx: Pick<VaultContext, 'db' | 'clock'>, filt
     )
     .orderBy(asc(privacyRequests.dueAt), asc(privacyRequests.receivedAt));
   const now = ctx.clock.now();
-  return rows.map((r) => ({ ...r, ...urgencyOf(r, now) }));
+  return rows.map((r) => ({ ...r, ...urgencyOf(r, now, ctx.sla) }));
 }
 
-export async function findRequest(ctx: Pick<VaultContext, 'db' | 'clock'>, id: string): Promise<QueueEntry | undefined> {
+export async function findRequest(ctx: RequestContext, id: string): Promise<QueueEntry | undefined> {
   const [row] = await ctx.db.select().from(privacyRequests).where(eq(privacyRequests.id, id));
-  return row && { ...row, ...urgencyOf(row, ctx.clock.now()) };
+  return row && { ...row, ...urgencyOf(row, ctx.clock.now(), ctx.sla) };
+}
+
+export type RequestActionRecord = typeof privacyRequestActions.$inferSelect;
+
+/** What staff did with a request, oldest first. */
+export async function actionsOf(db: Executor, requestId: string): Promise<RequestActionRecord[]> {
+  return db.select().from(privacyRequestActions).where(eq(privacyRequestActions.requestId, requestId)).orderBy(asc(privacyRequestActions.at), asc(privacyRequestActions.id));
 }
 
 export async function requestsOfCustomer(db: Executor, customerId: string): Promise<PrivacyRequest[]> {
@@ -202,18 +213,76 @@ export async function requestsOfCustomer(db: Executor, customerId: string): Prom
 export type RequestAction = { ok: true } | { ok: false; message: string };
 
 /** Staff suspect a minor (seed 000 §7): a case awaiting the privacy officer's confirmation, due in 1 business day. */
-export async function flagSuspectedMinor(ctx: Pick<VaultContext, 'clock'>, tx: Executor, subject: DataSubject, staffId: string, note: string): Promise<PrivacyRequest> {
+export async function flagSuspectedMinor(ctx: Pick<RequestContext, 'clock' | 'sla'>, tx: Executor, subject: DataSubject, staffId: string, note: string): Promise<PrivacyRequest> {
   return openRequest(ctx, tx, { kind: 'minor', status: 'awaiting_confirmation', subject, note, staffId });
 }
 
+/** Appends to the request's trail, in the caller's transaction, what staff did, with the due date after it. */
+export async function recordAction(
+  ctx: Pick<VaultContext, 'clock'>,
+  tx: Executor,
+  request: Pick<PrivacyRequest, 'id' | 'dueAt'>,
+  action: { kind: RequestActionKind; staffId: string | null; note?: string | undefined },
+): Promise<void> {
+  await tx.insert(privacyRequestActions).values({ id: randomUUID(), requestId: request.id, action: action.kind, at: ctx.clock.now(), staffId: action.staffId, note: action.note ?? null, dueAt: request.dueAt });
+}
+
+const isOpen = (request: Pick<PrivacyRequest, 'completedAt' | 'status'>) => request.completedAt === null && request.status !== 'refused';
+
+/** The request, locked for a staff action, if it is in a state the action applies to. */
+async function lockFor(tx: Tx, id: string, applies: (request: PrivacyRequest) => boolean): Promise<PrivacyRequest | undefined> {
+  const [row] = await tx.select().from(privacyRequests).where(eq(privacyRequests.id, id)).for('update');
+  return row && applies(row) ? row : undefined;
+}
+
+export type StaffAction<T = PrivacyRequest> = { ok: true; request: T } | { ok: false; message: string };
+
 /** Refuses an open request with the reason, recorded with who refused it. */
-export async function refuseRequest(ctx: Pick<VaultContext, 'db' | 'clock'>, id: string, staffId: string, note: string): Promise<RequestAction> {
-  const [row] = await ctx.db
-    .update(privacyRequests)
-    .set({ status: 'refused', completedAt: ctx.clock.now(), note, staffId, codeHash: null })
-    .where(and(eq(privacyRequests.id, id), isNull(privacyRequests.completedAt), ne(privacyRequests.status, 'refused')))
-    .returning({ id: privacyRequests.id });
-  return row ? { ok: true } : { ok: false, message: 'This request is already closed.' };
+export async function refuseRequest(ctx: RequestContext, id: string, staffId: string, note: string): Promise<RequestAction> {
+  return inTransaction(ctx.db, async (tx) => {
+    const request = await lockFor(tx, id, isOpen);
+    if (!request) return { ok: false, message: 'This request is already closed.' };
+    await tx.update(privacyRequests).set({ status: 'refused', completedAt: ctx.clock.now(), note, staffId, codeHash: null }).where(eq(privacyRequests.id, id));
+    await recordAction(ctx, tx, request, { kind: 'refused', staffId, note });
+    return { ok: true };
+  });
+}
+
+/**
+ * Pauses a request received but not yet answered until the person proves who they are. Its deadline does not
+ * move: the clock keeps running while we wait. The caller writes to the person, in the same transaction.
+ */
+export async function pauseForIdentity(ctx: Pick<RequestContext, 'clock'>, tx: Tx, id: string, staffId: string, needed: string): Promise<StaffAction> {
+  const request = await lockFor(tx, id, (r) => isOpen(r) && r.status === 'received' && r.kind !== 'minor');
+  if (!request) return { ok: false, message: 'Only a copy or erasure request that is in progress can wait for the person’s identity.' };
+  const [paused] = await tx.update(privacyRequests).set({ status: 'awaiting_identity', note: needed, staffId }).where(eq(privacyRequests.id, id)).returning();
+  await recordAction(ctx, tx, paused!, { kind: 'paused_for_identity', staffId, note: needed });
+  return { ok: true, request: paused! };
+}
+
+/** The person has proved who they are: the request goes on, still against its original deadline. */
+export async function confirmIdentity(ctx: Pick<RequestContext, 'clock'>, tx: Tx, id: string, staffId: string): Promise<StaffAction> {
+  const request = await lockFor(tx, id, (r) => isOpen(r) && r.status === 'awaiting_identity');
+  if (!request) return { ok: false, message: 'This request is not waiting for the person’s identity.' };
+  const [resumed] = await tx.update(privacyRequests).set({ status: 'received', staffId }).where(eq(privacyRequests.id, id)).returning();
+  await recordAction(ctx, tx, resumed!, { kind: 'identity_confirmed', staffId });
+  return { ok: true, request: resumed! };
+}
+
+/**
+ * Extends an open request's due date by `days` business days, once, for the reason given, but never past the
+ * latest date the policy and the profile allow (`latestDue`). The caller tells the person, in the same transaction.
+ */
+export async function extendRequest(ctx: Pick<RequestContext, 'clock' | 'sla'>, tx: Tx, id: string, staffId: string, extension: { days: number; reason: string }): Promise<StaffAction> {
+  const request = await lockFor(tx, id, isOpen);
+  if (!request) return { ok: false, message: 'This request is already closed.' };
+  const [earlier] = await tx.select({ id: privacyRequestActions.id }).from(privacyRequestActions).where(and(eq(privacyRequestActions.requestId, id), eq(privacyRequestActions.action, 'extended'))).limit(1);
+  if (earlier) return { ok: false, message: 'This request has already been extended once; it cannot be extended again.' };
+  const dueAt = extendedDue(request, extension.days, ctx.sla);
+  if (dueAt <= request.dueAt) return { ok: false, message: 'The due date is already the latest the privacy policy allows (15 business days from receipt, or sooner under the profile): it cannot move.' };
+  const [extended] = await tx.update(privacyRequests).set({ dueAt, note: extension.reason, staffId }).where(eq(privacyRequests.id, id)).returning();
+  await recordAction(ctx, tx, extended!, { kind: 'extended', staffId, note: extension.reason });
+  return { ok: true, request: extended! };
 }
 
 /** The requests staff may run now: an erasure received but not done, a minor's case awaiting confirmation. */

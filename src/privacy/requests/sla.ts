@@ -1,4 +1,5 @@
 import Holidays from 'date-holidays';
+import type { Config } from '../../platform/config.ts';
 
 // Deadlines in business days (seed 000 §4: deletion within 7–15 business days). A business day is a weekday that
 // is not a public holiday of the shop's country, counted on calendar dates in UTC.
@@ -7,6 +8,9 @@ export const DEFAULT_HOLIDAY_COUNTRY = 'US';
 
 /** Target and due, in business days after receipt; a confirmed minor's erasure is due within one. */
 export const SLA_DAYS = { standard: { target: 7, due: 15 }, minor: { target: 1, due: 1 } } as const;
+
+/** The most business days one extension may ask for; `latestDue` may still allow fewer. */
+export const MAX_EXTENSION_DAYS = 15;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -67,16 +71,70 @@ export function businessCalendar(country: string = DEFAULT_HOLIDAY_COUNTRY): Bus
 
 export type Deadline = { targetAt: Date; dueAt: Date };
 
-export function deadlinesFor(receivedAt: Date, kind: keyof typeof SLA_DAYS, calendar = businessCalendar()): Deadline {
+export type SlaProfile = Config['dsr']['profile'];
+
+const endOfDay = (at: Date) => new Date(startOfDay(at).getTime() + DAY_MS - 1);
+
+/** The latest day each profile's law allows for an answer, before the policy's own limit is applied. */
+const PROFILE_LIMITS: Record<SlaProfile, { words: string; limit(receivedAt: Date, calendar: BusinessCalendar): Date }> = {
+  policy: { words: 'the privacy policy: 15 business days', limit: (receivedAt, calendar) => calendar.addBusinessDays(receivedAt, SLA_DAYS.standard.due) },
+  gdpr: {
+    words: 'GDPR: one calendar month',
+    limit(receivedAt) {
+      // The same date next month, or that month's last day when it has no such date (31 January → 28 February).
+      const year = receivedAt.getUTCFullYear();
+      const month = receivedAt.getUTCMonth() + 1;
+      const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+      return endOfDay(new Date(Date.UTC(year, month, Math.min(receivedAt.getUTCDate(), lastDay))));
+    },
+  },
+  ccpa: { words: 'CCPA: 45 calendar days', limit: (receivedAt) => endOfDay(new Date(receivedAt.getTime() + 45 * DAY_MS)) },
+};
+
+/** The deadline rules in force: the holiday country and the profile, chosen by PLEDGE_DSR_COUNTRY and PLEDGE_DSR_PROFILE. */
+export type RequestSla = { country: string; profile: SlaProfile; calendar: BusinessCalendar };
+
+export function requestSla(settings: Config['dsr']): RequestSla {
+  return { ...settings, calendar: businessCalendar(settings.country) };
+}
+
+export const DEFAULT_SLA = requestSla({ country: DEFAULT_HOLIDAY_COUNTRY, profile: 'policy' });
+
+/** How the queue names the rules: "GDPR: one calendar month, never later than the policy's 15 business days (US holidays)". */
+export function slaWords(sla: RequestSla): string {
+  const limit = sla.profile === 'policy' ? PROFILE_LIMITS.policy.words : `${PROFILE_LIMITS[sla.profile].words}, never later than the policy’s 15 business days`;
+  return `${limit}; target ${SLA_DAYS.standard.target} business days (${sla.country} holidays)`;
+}
+
+/**
+ * The latest a request received at `receivedAt` may ever be due, extensions included: the stricter of the profile's
+ * legal limit and the policy's promise of 15 business days (seed 000 §4). No deadline is ever set past it.
+ */
+export function latestDue(receivedAt: Date, sla: RequestSla): Date {
+  const policy = PROFILE_LIMITS.policy.limit(receivedAt, sla.calendar);
+  const profile = PROFILE_LIMITS[sla.profile].limit(receivedAt, sla.calendar);
+  return profile < policy ? profile : policy;
+}
+
+export function deadlinesFor(receivedAt: Date, kind: keyof typeof SLA_DAYS, sla: RequestSla): Deadline {
+  const ceiling = latestDue(receivedAt, sla);
   const days = SLA_DAYS[kind];
-  return { targetAt: calendar.addBusinessDays(receivedAt, days.target), dueAt: calendar.addBusinessDays(receivedAt, days.due) };
+  const earlier = (at: Date) => (at < ceiling ? at : ceiling);
+  return { targetAt: earlier(sla.calendar.addBusinessDays(receivedAt, days.target)), dueAt: earlier(sla.calendar.addBusinessDays(receivedAt, days.due)) };
+}
+
+/** A due date moved `days` business days later, but never past `latestDue`. */
+export function extendedDue(request: { receivedAt: Date; dueAt: Date }, days: number, sla: RequestSla): Date {
+  const ceiling = latestDue(request.receivedAt, sla);
+  const moved = sla.calendar.addBusinessDays(request.dueAt, days);
+  return moved < ceiling ? moved : ceiling;
 }
 
 export type Urgency = 'done' | 'overdue' | 'due_soon' | 'past_target' | 'on_track';
 
 /** How a request stands on `now`: business days left to its due date, and a word for its colour in the queue. */
-export function urgencyOf(request: { targetAt: Date; dueAt: Date; completedAt: Date | null }, now: Date, calendar = businessCalendar()): { daysLeft: number; urgency: Urgency } {
-  const daysLeft = calendar.businessDaysBetween(now, request.dueAt);
+export function urgencyOf(request: { targetAt: Date; dueAt: Date; completedAt: Date | null }, now: Date, sla: RequestSla): { daysLeft: number; urgency: Urgency } {
+  const daysLeft = sla.calendar.businessDaysBetween(now, request.dueAt);
   if (request.completedAt) return { daysLeft, urgency: 'done' };
   if (now > request.dueAt) return { daysLeft, urgency: 'overdue' };
   if (daysLeft <= 2) return { daysLeft, urgency: 'due_soon' };

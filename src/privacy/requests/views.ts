@@ -2,8 +2,9 @@ import type { FieldErrors } from '../../platform/http/errors.ts';
 import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
 import { REQUEST_KINDS, type RequestKind } from './schema.ts';
-import { runnable, type QueueEntry, type QueueFilter } from './service.ts';
-import type { Urgency } from './sla.ts';
+import type { RequestActionKind } from './schema.ts';
+import { runnable, type QueueEntry, type QueueFilter, type RequestActionRecord } from './service.ts';
+import { MAX_EXTENSION_DAYS, slaWords, type RequestSla, type Urgency } from './sla.ts';
 
 // The privacy officer's queue: every request with its business-day deadline, coloured by urgency. Nothing here is
 // personal: a request shows whether it concerns an account or a guest's address, never who.
@@ -14,10 +15,10 @@ const URGENCY_WORDS: Record<Urgency, string> = { done: 'done', overdue: 'OVERDUE
 const day = (at: Date | null) => (at ? at.toISOString().slice(0, 10) : '—');
 const subjectWords = (r: QueueEntry) => (r.customerId ? 'an account' : r.emailIndex ? 'a guest’s address' : 'forgotten (case closed)');
 
-export function queuePage(entries: readonly QueueEntry[], filter: QueueFilter, csrf: Html, s: MinorFormState = {}): Html {
+export function queuePage(entries: readonly QueueEntry[], filter: QueueFilter, sla: RequestSla, csrf: Html, s: MinorFormState = {}): Html {
   return html`<section class="admin privacy-queue">
   <h1>Privacy requests</h1>
-  <p>Target 7 business days, due 15 (US holidays); a minor’s case is due in 1. Most requests complete by themselves; the open ones here need a person.</p>
+  <p class="sla-profile">Deadlines: <strong>${sla.profile}</strong> profile, holidays of <strong>${sla.country}</strong> — ${slaWords(sla)}; a minor’s case is due in 1. Most requests complete by themselves; the open ones here need a person.</p>
   <form method="get" action="/admin/privacy" class="filters">
     <label for="f-kind">Type</label>
     <select id="f-kind" name="kind"><option value="">All</option>${REQUEST_KINDS.map((k) => html`<option value="${k}"${filter.kind === k ? html` selected` : ''}>${KIND_WORDS[k]}</option>`)}</select>
@@ -54,7 +55,23 @@ export function minorPage(csrf: Html, s: MinorFormState & { flagged?: boolean } 
 </section>`;
 }
 
-export function requestPage(r: QueueEntry, csrf: Html, s: { message?: string; errors?: FieldErrors } = {}): Html {
+const ACTION_WORDS: Record<RequestActionKind, string> = {
+  paused_for_identity: 'Paused: asked the person to prove who they are',
+  identity_confirmed: 'Identity confirmed, request resumed',
+  extended: 'Due date extended',
+  refused: 'Refused',
+  run: 'Run',
+};
+
+type RequestPageState = { message?: string; errors?: FieldErrors; values?: Record<string, string>; form?: string };
+
+export function requestPage(r: QueueEntry, actions: readonly RequestActionRecord[], csrf: Html, s: RequestPageState = {}): Html {
+  const open = !r.completedAt && r.status !== 'refused';
+  const mine = (form: string) => (s.form === form ? { errors: s.errors ?? {}, values: s.values ?? {} } : { errors: {} as FieldErrors, values: {} as Record<string, string> });
+  const pause = mine('pause');
+  const extend = mine('extend');
+  const refuse = mine('refuse');
+  const extended = actions.some((a) => a.action === 'extended');
   return html`<section class="admin privacy-request">
   <h1>${KIND_WORDS[r.kind]} request</h1>
   ${formError(s.message)}
@@ -74,10 +91,33 @@ export function requestPage(r: QueueEntry, csrf: Html, s: { message?: string; er
   ${runnable(r)
     ? html`<form method="post" action="/admin/privacy/${r.id}/run">${csrf}<button type="submit">${r.kind === 'minor' ? 'Confirm and erase everything' : 'Run the erasure'}</button></form>`
     : ''}
-  ${!r.completedAt && r.status !== 'refused'
-    ? html`<form class="stacked" method="post" action="/admin/privacy/${r.id}/refuse" novalidate>${csrf}
-    ${field({ name: 'note', label: 'Reason for refusing', error: s.errors?.note })}
+  ${open && r.status === 'received' && r.kind !== 'minor'
+    ? html`<h2>Pause for identity verification</h2>
+    <p>We write to the person asking for what you name here. The deadline keeps running while we wait: pausing does not move the due date.</p>
+    <form class="stacked" method="post" action="/admin/privacy/${r.id}/pause" novalidate>${csrf}
+    ${field({ name: 'needed', label: 'What the person must send (no personal data)', value: pause.values.needed, error: pause.errors.needed })}
+    <button type="submit" class="secondary">Pause and write to the person</button></form>`
+    : ''}
+  ${open && r.status === 'awaiting_identity'
+    ? html`<form method="post" action="/admin/privacy/${r.id}/resume">${csrf}<button type="submit">Identity confirmed: resume</button></form>`
+    : ''}
+  ${open && !extended
+    ? html`<h2>Extend the due date</h2>
+    <p>Once per request, never past 15 business days from receipt (the privacy policy’s promise) or the profile’s limit if sooner. We write to the person why, and the new date.</p>
+    <form class="stacked" method="post" action="/admin/privacy/${r.id}/extend" novalidate>${csrf}
+    ${field({ name: 'days', label: `Business days (1 to ${MAX_EXTENSION_DAYS})`, value: extend.values.days, error: extend.errors.days, inputmode: 'numeric' })}
+    ${field({ name: 'reason', label: 'Reason, told to the person (no personal data)', value: extend.values.reason, error: extend.errors.reason })}
+    <button type="submit" class="secondary">Extend</button></form>`
+    : ''}
+  ${open
+    ? html`<h2>Refuse</h2><form class="stacked" method="post" action="/admin/privacy/${r.id}/refuse" novalidate>${csrf}
+    ${field({ name: 'note', label: 'Reason for refusing', value: refuse.values.note, error: refuse.errors.note })}
     <button type="submit" class="secondary">Refuse</button></form>`
+    : ''}
+  ${actions.length > 0
+    ? html`<h2>What staff did</h2><table><thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">By</th><th scope="col">Note</th><th scope="col">Due after</th></tr></thead><tbody>${actions.map(
+        (a) => html`<tr><td>${a.at.toISOString().slice(0, 16).replace('T', ' ')}</td><td>${ACTION_WORDS[a.action]}</td><td>${a.staffId ?? 'operator (command line)'}</td><td>${a.note ?? ''}</td><td>${day(a.dueAt)}</td></tr>`,
+      )}</tbody></table>`
     : ''}
   <p><a href="/admin/privacy">Back to the queue</a></p>
 </section>`;

@@ -7,6 +7,8 @@ import { LISTING_SORTS, SEARCH_SORTS } from '../catalog/service.ts';
 import { LOW_STOCK } from '../catalog/views.ts';
 import { CheckoutDetails } from '../checkout/service.ts';
 import { ORDER_EVENT_KINDS, ORDER_STATUSES } from '../orders/schema.ts';
+import { REQUEST_KINDS, REQUEST_STATUSES } from '../../privacy/requests/schema.ts';
+import { CodeForm, GuestForm, Password } from '../privacy-center/routes.ts';
 
 // What the store API accepts and answers, as zod schemas: the routes parse every input with them and the OpenAPI
 // document is generated from them, so the two cannot drift. Input schemas reuse the HTML forms' fields (and their
@@ -234,3 +236,57 @@ export const Order = z.object({
   card: z.object({ brand: z.string(), last4: z.string() }).optional().describe('The card that paid, when paid'),
   events: z.array(z.object({ kind: z.enum(ORDER_EVENT_KINDS), at: timestamp })).describe('The order’s history, oldest first'),
 });
+
+// ---- privacy ----
+
+export const RequestParams = z.object({ id: z.uuid().describe('A privacy request’s id') });
+
+export const ErasureRequest = z.object({
+  password: Password.describe('The account’s password, to confirm that it is its owner asking'),
+  confirm: z.literal(true, { error: 'confirm must be true: erasure cannot be undone' }).describe('Confirms that the caller understands erasure cannot be undone'),
+});
+
+export const GuestRequest = GuestForm.describe('A request by someone without an account, for what is held under an e-mail address');
+
+export const GuestVerification = CodeForm.describe('The address again and the 6-digit code mailed to it');
+
+export const PrivacyRequestList = z.object({
+  requests: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.enum(REQUEST_KINDS).describe('access: a copy; erasure: deletion; minor: a review of the account'),
+      status: z.enum(REQUEST_STATUSES).describe('awaiting_identity: we have written asking the customer to prove who they are'),
+      receivedAt: timestamp,
+      dueAt: timestamp.describe('The latest day the request is answered: never more than 15 business days after receipt'),
+      completedAt: timestamp.optional(),
+    }),
+  ),
+});
+
+export const CopyRequested = z.object({ requestId: z.string(), message: z.string() });
+
+export const CopyStatus = z.object({
+  requestId: z.string(),
+  status: z.enum(['preparing', 'ready', 'downloaded', 'expired']).describe('ready: the single-use link has been e-mailed; it works once, within 3 days'),
+  receivedAt: timestamp,
+  readyAt: timestamp.optional(),
+  expiresAt: timestamp.optional().describe('When the link stops working, once the copy is ready'),
+});
+
+export const ErasureOutcome = z.object({
+  requestId: z.string().optional().describe('The request’s reference, as in the confirmation e-mail'),
+  erased: z.array(z.object({ kind: z.string(), label: z.string(), count: z.number().int().min(0) })).describe('Deleted now'),
+  held: z
+    .array(z.object({ kind: z.string(), label: z.string(), count: z.number().int().min(0), until: z.string().describe('YYYY-MM-DD'), why: z.string() }))
+    .describe('Kept because the law requires it: encrypted, out of staff’s sight, destroyed on `until`'),
+});
+
+export const GuestRequestStarted = z.object({
+  requestId: z.string().describe('Send the code to /privacy/guest-requests/{requestId}/verification'),
+  message: z.string(),
+});
+
+export const GuestVerified = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('access'), downloadUrl: z.string().describe('The copy’s single-use page (also e-mailed): it works once, within 3 days') }),
+  ErasureOutcome.extend({ kind: z.literal('erasure') }),
+]);

@@ -101,6 +101,7 @@ export function openApiDocument(routes: readonly StoreRoute[], o: { prefix: stri
       { name: 'Customers', description: 'Accounts and sessions' },
       { name: 'Checkout', description: 'Placing and paying an order' },
       { name: 'Orders', description: 'A customer’s own orders' },
+      { name: 'Privacy', description: 'A copy of one’s data, erasure, and a guest’s requests verified by a mailed code' },
     ].filter((tag) => routes.some((r) => r.tag === tag.name)),
     paths,
     components: {

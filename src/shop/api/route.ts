@@ -37,7 +37,7 @@ type Meta = {
   operationId: string;
   summary: string;
   description?: string;
-  tag: 'Products' | 'Cart' | 'Customers' | 'Checkout' | 'Orders';
+  tag: 'Products' | 'Cart' | 'Customers' | 'Checkout' | 'Orders' | 'Privacy';
   /** The usual success status; a handler may set another from `otherStatuses`. */
   status: 200 | 201 | 202 | 204;
   otherStatuses?: Partial<Record<200 | 201, string>>;

@@ -45,6 +45,7 @@ import {
   SlugParams,
 } from './contract.ts';
 import { openApiDocument } from './openapi.ts';
+import { privacyApiRoutes } from './privacy.ts';
 import { cartBody, optional, orderBody, productDetail, productPage } from './present.ts';
 import { route, type StoreRoute } from './route.ts';
 
@@ -457,6 +458,7 @@ export function storeRoutes(platform: Platform): StoreRoute[] {
         return orderBody(detail);
       },
     }),
+    ...privacyApiRoutes(platform),
   ];
 }
 

@@ -4,8 +4,10 @@ import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/a
 import { keptValues, parseForm } from '../../platform/http/forms.ts';
 import type { Html } from '../../platform/http/html.ts';
 import { TOKEN_PATTERN } from '../../platform/secrets.ts';
+import { marketingAllowed, recordMarketingChoice } from '../../privacy/consent/service.ts';
 import { EXPORT_SCHEMA, requestsOfCustomer } from '../../privacy/requests/service.ts';
 import { SESSION_COOKIE, signedInCustomer } from '../accounts/service.ts';
+import { csvFiles, zip } from './bundle.ts';
 import { copyReady, downloadCopy, eraseAccount, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest } from './service.ts';
 import { CENTER_NOTICES, centerPage, copyOfferPage, copyPage, erasedPage, exportFormatPage, guestCodePage, guestStartPage, type CenterNotice } from './views.ts';
 
@@ -13,13 +15,15 @@ import { CENTER_NOTICES, centerPage, copyOfferPage, copyPage, erasedPage, export
 // mailed to their address; the single-use download of a prepared copy.
 
 const email = z.string().trim().pipe(z.email('Enter an e-mail address, like name@example.com').max(254, 'That address is too long'));
+export const Password = z.string().min(1, 'Enter your password').max(200, 'That is too long for a password');
 const EraseForm = z.object({
-  password: z.string().min(1, 'Enter your password').max(200, 'That is too long for a password'),
+  password: Password,
   confirm: z.literal('yes', { error: 'Tick the box to confirm' }),
 });
-const GuestForm = z.object({ email, kind: z.enum(['access', 'erasure'], { error: 'Choose a copy or deletion' }) });
-const CodeForm = z.object({ email, code: z.string().trim().regex(/^\d{6}$/, 'Enter the 6 digits from the message') });
-const FormatForm = z.object({ format: z.enum(['json', 'html']) });
+export const GuestForm = z.object({ email, kind: z.enum(['access', 'erasure'], { error: 'Choose a copy or deletion' }) });
+export const CodeForm = z.object({ email, code: z.string().trim().regex(/^\d{6}$/, 'Enter the 6 digits from the message') });
+const MarketingForm = z.object({ marketing: z.literal('yes').optional() });
+const FormatForm = z.object({ format: z.enum(['json', 'html', 'csv']) });
 const TokenParams = z.object({ token: z.string().regex(TOKEN_PATTERN) });
 const IdParams = z.object({ id: z.uuid() });
 const NoticeQuery = z.object({ done: z.enum(Object.keys(CENTER_NOTICES) as [CenterNotice, ...CenterNotice[]]) });
@@ -33,8 +37,8 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
   const linkGone = (reply: FastifyReply) =>
     page(reply, 'Link not valid', guestStartPage(csrfField(reply), { message: 'This link has been used or has expired.' }), 410);
 
-  const center = async (reply: FastifyReply, customerId: string, s: Parameters<typeof centerPage>[2] = {}, status = 200) =>
-    page(reply, 'Your privacy center', centerPage(csrfField(reply), await requestsOfCustomer(ctx.db, customerId), s), status);
+  const center = async (reply: FastifyReply, customerId: string, s: Parameters<typeof centerPage>[3] = {}, status = 200) =>
+    page(reply, 'Your privacy center', centerPage(csrfField(reply), await requestsOfCustomer(ctx.db, customerId), { marketing: await marketingAllowed(ctx, customerId) }, s), status);
 
   app.get('/privacy-center', async (request, reply) => {
     const customerId = await signedInCustomer(ctx, request);
@@ -50,6 +54,16 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
     const customerId = await signedInCustomer(ctx, request);
     if (!customerId || !(await requestCopy(ctx, customerId))) return reply.redirect('/account/login', 303);
     return reply.redirect('/privacy-center?done=copy', 303);
+  });
+
+  app.post('/privacy-center/marketing', async (request, reply) => {
+    const customerId = await signedInCustomer(ctx, request);
+    if (!customerId) return reply.redirect('/account/login', 303);
+    const form = MarketingForm.safeParse(request.body);
+    if (!form.success) return center(reply, customerId, { message: 'Tick the box to receive marketing e-mail, or leave it empty not to.' }, 400);
+    const subscribed = form.data.marketing === 'yes';
+    await recordMarketingChoice(ctx, customerId, subscribed);
+    return reply.redirect(`/privacy-center?done=${subscribed ? 'marketing_on' : 'marketing_off'}`, 303);
   });
 
   app.post('/privacy-center/erase', { config: strict }, async (request, reply) => {
@@ -99,10 +113,11 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
     const document = await downloadCopy(ctx, params.data.token);
     if (!document) return linkGone(reply);
     if (form.data.format === 'html') return page(reply, 'Your data', copyPage(document));
-    return reply
-      .header('cache-control', 'no-store')
-      .header('content-disposition', `attachment; filename="pledge-data-${document.generatedAt.slice(0, 10)}.json"`)
-      .type('application/json')
-      .send(JSON.stringify(document, null, 2));
+    const file = `pledge-data-${document.generatedAt.slice(0, 10)}`;
+    reply.header('cache-control', 'no-store');
+    if (form.data.format === 'csv') {
+      return reply.header('content-disposition', `attachment; filename="${file}.zip"`).type('application/zip').send(zip(csvFiles(document), new Date(document.generatedAt)));
+    }
+    return reply.header('content-disposition', `attachment; filename="${file}.json"`).type('application/json').send(JSON.stringify(document, null, 2));
   });
 }

@@ -6,8 +6,23 @@ import { inTransaction, type Tx } from '../../platform/db/index.ts';
 import { queueMail } from '../../platform/mail/service.ts';
 import { newToken, TOKEN_PATTERN, tokenHash, verifyPassword } from '../../platform/secrets.ts';
 import { privacyExports, privacyRequests, type RequestOutcome } from '../../privacy/requests/schema.ts';
-import { eraseForRequest, flagSuspectedMinor, openRequest, runnable, subjectDocument, type ExportDocument, type PrivacyRequest, type RequestAction } from '../../privacy/requests/service.ts';
+import {
+  confirmIdentity,
+  eraseForRequest,
+  extendRequest,
+  flagSuspectedMinor,
+  openRequest,
+  pauseForIdentity,
+  recordAction,
+  runnable,
+  subjectDocument,
+  type ExportDocument,
+  type PrivacyRequest,
+  type RequestAction,
+  type StaffAction,
+} from '../../privacy/requests/service.ts';
 import type { QueueActions } from '../../privacy/requests/routes.ts';
+import { requestSla, type RequestSla } from '../../privacy/requests/sla.ts';
 import { orders } from '../orders/schema.ts';
 import { findOrderByNumber, orderPlace } from '../orders/service.ts';
 import { blindIndex, createUnit, isErased, open, openJson, sealJson, shred, type FieldPlace, type VaultContext } from '../../privacy/vault/service.ts';
@@ -20,10 +35,10 @@ import type { Platform } from '../../platform/http/app.ts';
 // prepared by a job and fetched once through a link that lasts three days, and erasure of the account with an
 // e-mail saying what went and what law makes us keep.
 
-export type PrivacyCenterContext = ShopContext & { exportDir: string };
+export type PrivacyCenterContext = ShopContext & { exportDir: string; sla: RequestSla };
 
 export function privacyCenterContext(platform: Platform): PrivacyCenterContext {
-  return { ...shopContext(platform), exportDir: path.join(platform.config.dataDir, 'exports') };
+  return { ...shopContext(platform), exportDir: path.join(platform.config.dataDir, 'exports'), sla: requestSla(platform.config.dsr) };
 }
 
 export const PREPARE_EXPORT_JOB = 'privacy.export.prepare';
@@ -61,6 +76,21 @@ export async function startExport(ctx: PrivacyCenterContext, tx: Tx, requestId: 
   return row!.id;
 }
 
+export type CopyStatus = { requestId: string; status: 'preparing' | 'ready' | 'downloaded' | 'expired'; receivedAt: Date; readyAt: Date | null; expiresAt: Date | null };
+
+/** Where a customer's copy request stands; another customer's request, or none, is undefined. */
+export async function copyStatus(ctx: PrivacyCenterContext, customerId: string, requestId: string): Promise<CopyStatus | undefined> {
+  const [row] = await ctx.db
+    .select({ request: privacyRequests, export: privacyExports })
+    .from(privacyRequests)
+    .leftJoin(privacyExports, eq(privacyExports.requestId, privacyRequests.id))
+    .where(and(eq(privacyRequests.id, requestId), eq(privacyRequests.customerId, customerId), eq(privacyRequests.kind, 'access')));
+  if (!row) return undefined;
+  const file = row.export;
+  const status = !file || file.status === 'pending' ? 'preparing' : file.status === 'ready' && file.expiresAt <= ctx.clock.now() ? 'expired' : file.status;
+  return { requestId, status, receivedAt: row.request.receivedAt, readyAt: file?.readyAt ?? null, expiresAt: file && file.status !== 'pending' ? file.expiresAt : null };
+}
+
 export type PreparedCopy = { exportId: string; token: string; requestId: string };
 
 /**
@@ -72,7 +102,8 @@ export async function prepareExport(ctx: PrivacyCenterContext, exportId: string,
     .select({ export: privacyExports, request: privacyRequests })
     .from(privacyExports)
     .innerJoin(privacyRequests, eq(privacyRequests.id, privacyExports.requestId))
-    .where(and(eq(privacyExports.id, exportId), eq(privacyExports.status, 'pending')));
+    // A request paused for the person's identity is prepared once staff confirm it (see `resumeRequest`).
+    .where(and(eq(privacyExports.id, exportId), eq(privacyExports.status, 'pending'), eq(privacyRequests.status, 'received')));
   if (!row) return undefined;
   const document = await subjectDocument(ctx, { customerId: row.request.customerId, emailIndex: row.request.emailIndex });
   const sealed = await sealJson(ctx, { kind: 'export_file', id: row.export.unitId }, filePlace(exportId), document);
@@ -98,7 +129,7 @@ async function mailCopyLink(ctx: PrivacyCenterContext, tx: Tx, to: string, token
   await queueMail(ctx, tx, `privacy-copy:${token.slice(0, 16)}`, {
     to,
     subject: `Your copy of your ${ctx.shopName} data is ready`,
-    text: `The copy of the data ${ctx.shopName} holds about you is ready.\n\nDownload it once, within 3 days (as JSON or as a readable page):\n${ctx.baseUrl}/privacy-center/copy/${token}\n\nAfter that the file is deleted. If you did not ask for it, tell us at once by replying to this message.`,
+    text: `The copy of the data ${ctx.shopName} holds about you is ready.\n\nDownload it once, within 3 days (as JSON, as CSV files in a zip, or as a readable page):\n${ctx.baseUrl}/privacy-center/copy/${token}\n\nAfter that the file is deleted. If you did not ask for it, tell us at once by replying to this message.`,
   });
 }
 
@@ -291,6 +322,7 @@ export async function runRequest(ctx: PrivacyCenterContext, requestId: string, s
     const [request] = await tx.select().from(privacyRequests).where(eq(privacyRequests.id, requestId)).for('update');
     if (!request || !runnable(request)) return { ok: false, message: 'This request cannot be run: it is done, refused or waits for the person.' };
     if (staffId) await tx.update(privacyRequests).set({ staffId }).where(eq(privacyRequests.id, requestId));
+    await recordAction(ctx, tx, request, { kind: 'run', staffId });
     const email = await subjectEmail(ctx, tx, request);
     const mayRestrict = request.kind !== 'minor';
     if (email) await completeErasure(ctx, tx, request, email, { mayRestrict });
@@ -306,8 +338,83 @@ export async function flagMinorByOrder(ctx: PrivacyCenterContext, orderNumber: s
   return inTransaction(ctx.db, async (tx) => (await flagSuspectedMinor(ctx, tx, { customerId: order.customerId, emailIndex: order.emailIndex }, staffId, note)).id);
 }
 
+const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+
+/** A staff action that must reach the person: done and mailed in one transaction, or not at all. */
+async function actAndTell(
+  ctx: PrivacyCenterContext,
+  act: (tx: Tx) => Promise<StaffAction>,
+  letter: (request: PrivacyRequest) => { key: string; subject: string; text: string },
+): Promise<RequestAction> {
+  return inTransaction(ctx.db, async (tx): Promise<RequestAction> => {
+    const done = await act(tx);
+    if (!done.ok) return done;
+    const to = await subjectEmail(ctx, tx, done.request);
+    if (!to) throw new NoAddress();
+    const { key, ...message } = letter(done.request);
+    await queueMail(ctx, tx, key, { to, ...message });
+    return { ok: true };
+  }).catch((error: unknown): RequestAction => {
+    if (error instanceof NoAddress) return { ok: false, message: 'We have no address to write to the person at, so they could not be told.' };
+    throw error;
+  });
+}
+
+class NoAddress extends Error {}
+
+/** Asks the person to prove who they are; the deadline keeps running, and the letter says so. */
+export function pauseRequest(ctx: PrivacyCenterContext, requestId: string, staffId: string, needed: string): Promise<RequestAction> {
+  return actAndTell(ctx, (tx) => pauseForIdentity(ctx, tx, requestId, staffId, needed), (request) => ({
+    key: `privacy-identity:${request.id}`,
+    subject: `${ctx.shopName}: we need to confirm it is you`,
+    text: [
+      `Before we go on with your privacy request (reference ${request.id}), we need to be sure it comes from you.`,
+      '',
+      `What we need: ${needed}`,
+      '',
+      'Reply to this message with it. Nothing is shown or deleted until then.',
+      `The time we have to answer keeps running while we wait: we still answer by ${dayOf(request.dueAt)}.`,
+    ].join('\n'),
+  }));
+}
+
+/**
+ * Staff have confirmed the person's identity: the request goes on. A copy waiting to be prepared is prepared now
+ * (its job found the request paused and left it).
+ */
+export async function resumeRequest(ctx: PrivacyCenterContext, requestId: string, staffId: string): Promise<RequestAction> {
+  return inTransaction(ctx.db, async (tx) => {
+    const done = await confirmIdentity(ctx, tx, requestId, staffId);
+    if (!done.ok) return done;
+    const pending = await tx.select({ id: privacyExports.id }).from(privacyExports).where(and(eq(privacyExports.requestId, requestId), eq(privacyExports.status, 'pending')));
+    for (const { id } of pending) await ctx.jobs.send(PREPARE_EXPORT_JOB, { exportId: id }, { within: tx });
+    return { ok: true };
+  });
+}
+
+/** Moves the due date once, for a reason the person is told with the new date. */
+export function extendDueDate(ctx: PrivacyCenterContext, requestId: string, staffId: string, extension: { days: number; reason: string }): Promise<RequestAction> {
+  return actAndTell(ctx, (tx) => extendRequest(ctx, tx, requestId, staffId, extension), (request) => ({
+    key: `privacy-extension:${request.id}`,
+    subject: `${ctx.shopName}: more time needed for your privacy request`,
+    text: [
+      `We need more time to answer your privacy request (reference ${request.id}).`,
+      '',
+      `Why: ${extension.reason}`,
+      '',
+      `We will answer by ${dayOf(request.dueAt)}.`,
+    ].join('\n'),
+  }));
+}
+
 /** What the privacy engine's queue asks of the shop, bound to this platform. */
 export function privacyQueueActions(platform: Platform): QueueActions {
   const ctx = privacyCenterContext(platform);
-  return { run: (requestId, staffId) => runRequest(ctx, requestId, staffId), flagMinor: (number, staffId, note) => flagMinorByOrder(ctx, number, staffId, note) };
+  return {
+    run: (requestId, staffId) => runRequest(ctx, requestId, staffId),
+    flagMinor: (number, staffId, note) => flagMinorByOrder(ctx, number, staffId, note),
+    pause: (requestId, staffId, needed) => pauseRequest(ctx, requestId, staffId, needed),
+    resume: (requestId, staffId) => resumeRequest(ctx, requestId, staffId),
+    extend: (requestId, staffId, extension) => extendDueDate(ctx, requestId, staffId, extension),
+  };
 }

@@ -16,31 +16,44 @@ const REQUEST_WORDS: Record<PrivacyRequest['kind'], string> = { access: 'A copy 
 const STATUS_WORDS: Record<PrivacyRequest['status'], string> = {
   awaiting_verification: 'waiting for the code',
   received: 'in progress',
+  awaiting_identity: 'waiting for you to confirm it is you (see our e-mail)',
   awaiting_confirmation: 'in review',
   completed: 'done',
   refused: 'refused',
 };
 
-export const CENTER_NOTICES = { copy: 'We are preparing your copy. A link to download it will be e-mailed to you shortly; it works once, within 3 days.' } as const;
+export const CENTER_NOTICES = {
+  copy: 'We are preparing your copy. A link to download it will be e-mailed to you shortly; it works once, within 3 days.',
+  marketing_on: 'Marketing e-mail is on. You can switch it off here at any time.',
+  marketing_off: 'Marketing e-mail is off: we send you none.',
+} as const;
 export type CenterNotice = keyof typeof CENTER_NOTICES;
 
-function correctSection(): Html {
+function correctSection(csrf: Html, switches: CenterSwitches): Html {
   return html`<h2>Correct your data</h2>
   <p>Change your name on <a href="/account">your account page</a> and your saved addresses in <a href="/account/addresses">your address book</a>.
   To correct the delivery details of an order already placed, <a href="/contact">contact customer service</a>.</p>
   <h2>Choose what we use your data for</h2>
+  <form class="stacked" method="post" action="/privacy-center/marketing">${csrf}
+    <label><input type="checkbox" name="marketing" value="yes"${switches.marketing ? html` checked` : ''}> Send me marketing e-mail (offers and news)</label>
+    <p class="hint">Off unless you tick it. Your choice is recorded and takes effect at once; you can change it here at any time.</p>
+    <button type="submit" class="secondary">Save</button>
+  </form>
   <p>Performance analytics, personalised recommendations and remembered preferences are switched on and off in <a href="/privacy/cookies">your cookie settings</a>, at once.</p>`;
 }
 
-export function centerPage(csrf: Html, requests: readonly PrivacyRequest[], s: FormState & { notice?: CenterNotice | undefined } = {}): Html {
+/** The per-purpose switches kept with the account. */
+export type CenterSwitches = { marketing: boolean };
+
+export function centerPage(csrf: Html, requests: readonly PrivacyRequest[], switches: CenterSwitches, s: FormState & { notice?: CenterNotice | undefined } = {}): Html {
   return html`<section class="account privacy-center">
   <h1>Your privacy center</h1>
   ${s.notice ? html`<p class="notice" role="status">${CENTER_NOTICES[s.notice]}</p>` : ''}
   <h2>Get a copy of your data</h2>
   <p>Everything we hold about you: your account, addresses, orders, returns and the e-mails we sent you, which companies received which details and when, and which of our staff looked at your data and why.
-  You get it as a file for other programs (JSON, <a href="/privacy-center/export-format">format described here</a>) or as a page to read.</p>
+  You get it as a file for other programs (JSON, <a href="/privacy-center/export-format">format described here</a>), as CSV files for a spreadsheet (in one zip), or as a page to read.</p>
   <form method="post" action="/privacy-center/copy">${csrf}<button type="submit">Prepare my copy</button></form>
-  ${correctSection()}
+  ${correctSection(csrf, switches)}
   <h2>Delete your account</h2>
   <p>Your account, profile, addresses, sessions and messages are deleted at once. Orders are kept for as long as tax and commercial law require (${orderLegalTerm()} after the last activity on each), encrypted, out of our staff’s sight, and destroyed when that time ends. You will get an e-mail listing both.</p>
   ${formError(s.message)}
@@ -118,6 +131,7 @@ export function copyOfferPage(csrf: Html, token: string): Html {
   <p>This link works once: choose the form you want. The file is deleted from our servers as soon as you have it.</p>
   <form method="post" action="/privacy-center/copy/${token}">${csrf}<input type="hidden" name="format" value="html"><button type="submit">Show it as a page</button></form>
   <form method="post" action="/privacy-center/copy/${token}">${csrf}<input type="hidden" name="format" value="json"><button type="submit" class="secondary">Download it as JSON</button></form>
+  <form method="post" action="/privacy-center/copy/${token}">${csrf}<input type="hidden" name="format" value="csv"><button type="submit" class="secondary">Download it as CSV files (zip)</button></form>
 </section>`;
 }
 
