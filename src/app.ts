@@ -3,6 +3,9 @@ import { buildApp, type Feature } from './platform/http/app.ts';
 import { mailboxRoutes } from './platform/mail/routes.ts';
 import type { Runtime } from './platform/runtime.ts';
 import { staffRoutes } from './privacy/staff/routes.ts';
+import { restoreGate } from './privacy/backups/routes.ts';
+import { metricsRoutes } from './platform/metrics/routes.ts';
+import { privacyGauges } from './privacy/metrics.ts';
 import { consentRoutes } from './privacy/consent/routes.ts';
 import { policyRoutes } from './privacy/policy/routes.ts';
 import { signedInCustomer } from './shop/accounts/service.ts';
@@ -39,7 +42,8 @@ export function features(runtime: Runtime): Feature[] {
   const consent: Feature = (app, platform) => consentRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
   // The policy's hook records acceptance on a customer's first request after a change, so it precedes the pages too.
   const policy: Feature = (app, platform) => policyRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
-  return [consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), (app, platform) => retentionRoutes(app, platform, () => retentionContext(platform), holdLookups(shopContext(platform))), ticketRoutes, (app, platform) => conformanceRoutes(app, platform, () => retentionCensus(retentionContext(platform)))];
+  // The restore gate comes before everything: a restored database waiting for its erasure replay serves no one.
+  return [restoreGate, metricsRoutes([privacyGauges]), consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), (app, platform) => retentionRoutes(app, platform, () => retentionContext(platform), holdLookups(shopContext(platform))), ticketRoutes, (app, platform) => conformanceRoutes(app, platform, () => retentionCensus(retentionContext(platform)))];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

@@ -309,6 +309,48 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  backup: {
+    summary: 'write an encrypted backup of the database, its erasure journal beside it',
+    usage: 'pledge backup [--out FILE]   FILE defaults to a new file in PLEDGE_BACKUP_DIR; FILE.erasures.jsonl is written beside it',
+    options: { out: { type: 'string' } },
+    async run(config, values) {
+      const { backupKey, newBackupFile, takeBackup } = await import('./privacy/backups/service.ts');
+      const { loadMasterKey } = await import('./platform/keys.ts');
+      const { systemClock } = await import('./platform/clock.ts');
+      if (typeof values.out !== 'string' && !config.backupDir) throw new UsageError('give --out FILE, or set PLEDGE_BACKUP_DIR');
+      const out = typeof values.out === 'string' ? values.out : newBackupFile(config.backupDir!, systemClock.now());
+      const key = backupKey(config, loadMasterKey(config));
+      const header = await withDatabase(config, (database) => takeBackup({ database, databaseUrl: config.databaseUrl, clock: systemClock, key }, out));
+      console.log(`backup of the ${header.engine} database as of ${header.takenAt} written to ${out}, encrypted under ${header.key}; its erasure journal is ${out}.erasures.jsonl`);
+      return 0;
+    },
+  },
+  restore: {
+    summary: 'restore a backup, then erase again everyone erased since it was taken (the shop answers 503 until then)',
+    usage: 'pledge restore --from FILE [--journal FILE …]   journals from `pledge erasures export` on the live shop; FILE.erasures.jsonl and the database being replaced are read too',
+    options: { from: { type: 'string' }, journal: { type: 'string', multiple: true } },
+    async run(config, values) {
+      if (typeof values.from !== 'string') throw new UsageError('give --from FILE (made by pledge backup)');
+      const { restoreBackup } = await import('./privacy/backups/service.ts');
+      const { replayErasures } = await import('./privacy/retention/replay.ts');
+      const { loadMasterKey } = await import('./platform/keys.ts');
+      const { systemClock } = await import('./platform/clock.ts');
+      const { openShopRuntime } = await import('./runtime.ts');
+      const { retentionContext } = await import('./shop/privacy-center/retention.ts');
+      const restored = await restoreBackup(config, loadMasterKey(config), systemClock, values.from, { journals: (values.journal as string[] | undefined) ?? [] });
+      console.log(`restored the backup as of ${restored.header.takenAt}; the shop answers 503 until its erasures are replayed`);
+      const runtime = await openShopRuntime(config, { database: restored.database });
+      try {
+        await runtime.jobs.start({ work: false });
+        const report = await replayErasures(retentionContext(runtime), restored.entries);
+        await restored.finish();
+        console.log(`${report.entries} erasures since the backup (from ${restored.sources.join(', ')}): ${report.erasedAgain} erased again, ${report.restrictedAgain} restricted again, ${report.alreadyErased} already gone; the shop may serve again`);
+        return 0;
+      } finally {
+        await runtime.close();
+      }
+    },
+  },
   dsr: {
     summary: 'data-subject requests: list the queue, show one, run an erasure or a confirmed minor’s case',
     usage: 'pledge dsr list [--open] | pledge dsr show ID | pledge dsr run ID',

@@ -16,6 +16,7 @@ import { EXPIRE_EXPORT_JOB, expireCopies, prepareExport, PREPARE_EXPORT_JOB, pri
 import { registerShopUnits } from './shop/privacy-center/units.ts';
 import { registerShopRetention, retentionContext } from './shop/privacy-center/retention.ts';
 import { RETENTION_SWEEP_JOB, sweepExpired } from './privacy/retention/sweep.ts';
+import { keepBackups } from './privacy/backups/retention.ts';
 
 // The platform runtime with the privacy engine plugged in (outbox messages sealed by the vault, an inventory that
 // must be consistent before anything starts) and the shop's background jobs defined.
@@ -39,6 +40,7 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
   });
   registerShopUnits(rules);
   registerShopRetention();
+  keepBackups(runtime);
   // Every night at 03:15 UTC, one instance sweeps what has passed its maximum; the counts go to the log.
   runtime.jobs.define({
     name: RETENTION_SWEEP_JOB,
