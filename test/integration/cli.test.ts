@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { CLI, pledge } from '../support/cli.ts';
 import { emptyPostgresDatabase } from '../support/databases.ts';
 import { testEnv } from '../support/shop.ts';
 
-const CLI = path.resolve('src/cli.ts');
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
@@ -15,11 +15,6 @@ function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-cli-'));
   dirs.push(dir);
   return dir;
-}
-
-function pledge(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe('pledge CLI: usage', () => {

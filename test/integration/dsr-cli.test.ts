@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,20 +12,17 @@ import { openShopRuntime } from '../../src/runtime.ts';
 import { customers } from '../../src/shop/accounts/schema.ts';
 import { register } from '../../src/shop/accounts/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
+import { pledge } from '../support/cli.ts';
 import { testEnv } from '../support/shop.ts';
 
 // `pledge dsr list|show|run` on the configured (PGlite) database: the operator sees the queue without anyone's
 // data, and runs an erasure that waits in it.
 
-const CLI = path.resolve('src/cli.ts');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-dsr-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const env = testEnv(dir);
 
-const pledge = (args: string[]) => {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-};
+const run = (args: string[]) => pledge(args, env);
 
 test('dsr list, show and run', async () => {
   const runtime = await openShopRuntime(loadConfig(env));
@@ -41,21 +37,21 @@ test('dsr list, show and run', async () => {
     await runtime.close();
   }
 
-  assert.equal(pledge(['dsr']).code, 2);
-  assert.equal(pledge(['dsr', 'show', 'not-an-id']).code, 2);
-  const listed = pledge(['dsr', 'list', '--open']);
+  assert.equal(run(['dsr']).code, 2);
+  assert.equal(run(['dsr', 'show', 'not-an-id']).code, 2);
+  const listed = run(['dsr', 'list', '--open']);
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, new RegExp(`${requestId} {2}erasure +received`));
   assert.match(listed.stdout, /15 business days left/);
   assert.doesNotMatch(listed.stdout, /Nell|nell@/);
-  const shown = pledge(['dsr', 'show', requestId]);
+  const shown = run(['dsr', 'show', requestId]);
   assert.equal(shown.code, 0, shown.stderr);
   assert.equal(JSON.parse(shown.stdout).subject, 'account');
 
-  const ran = pledge(['dsr', 'run', requestId]);
+  const ran = run(['dsr', 'run', requestId]);
   assert.equal(ran.code, 0, ran.stderr);
   assert.match(ran.stdout, /Your account/);
-  assert.equal(pledge(['dsr', 'run', requestId]).code, 1, 'a done request does not run again');
+  assert.equal(run(['dsr', 'run', requestId]).code, 1, 'a done request does not run again');
 
   const reopened = await openShopRuntime(loadConfig(env));
   try {

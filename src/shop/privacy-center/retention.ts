@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { inTransaction, type Tx } from '../../platform/db/index.ts';
 import { outbox } from '../../platform/mail/schema.ts';
 import { queueMail } from '../../platform/mail/service.ts';
@@ -199,33 +200,17 @@ function registerMessages(): void {
 /** The guest-cart cookie lives 30 days from the cart's last change (src/privacy/cookies.ts); the cart no longer. */
 const GUEST_CART_DAYS = 30;
 
+/** Rows that carry their own expiry: deleted once it has passed (the count is of deleted rows). */
+function expiring(name: string, label: string, table: PgTable, expiresAt: PgColumn): void {
+  registerDerivedCopy({ name, label, purge: async (ctx) => (await ctx.db.delete(table).where(lte(expiresAt, ctx.clock.now())).returning({ expiresAt })).length });
+}
+
 function registerDerived(): void {
-  const expiredAt = (ctx: RetentionContext) => ctx.clock.now();
-  registerDerivedCopy({
-    name: 'customer sessions',
-    label: 'Sign-in sessions, deleted when they expire',
-    purge: async (ctx) => (await ctx.db.delete(customerSessions).where(lte(customerSessions.expiresAt, expiredAt(ctx))).returning({ id: customerSessions.customerId })).length,
-  });
-  registerDerivedCopy({
-    name: 'account links',
-    label: 'E-mailed sign-up and password links, deleted when they expire',
-    purge: async (ctx) => (await ctx.db.delete(customerTokens).where(lte(customerTokens.expiresAt, expiredAt(ctx))).returning({ id: customerTokens.customerId })).length,
-  });
-  registerDerivedCopy({
-    name: 'order passes',
-    label: 'Links and passes to a guest’s order, deleted when they expire',
-    purge: async (ctx) => (await ctx.db.delete(orderPasses).where(lte(orderPasses.expiresAt, expiredAt(ctx))).returning({ id: orderPasses.orderId })).length,
-  });
-  registerDerivedCopy({
-    name: 'ticket passes',
-    label: 'Links to a customer-service conversation, deleted when they expire',
-    purge: async (ctx) => (await ctx.db.delete(ticketPasses).where(lte(ticketPasses.expiresAt, expiredAt(ctx))).returning({ id: ticketPasses.ticketId })).length,
-  });
-  registerDerivedCopy({
-    name: 'staff sessions',
-    label: 'Staff sign-in sessions, deleted when they expire',
-    purge: async (ctx) => (await ctx.db.delete(staffSessions).where(lte(staffSessions.expiresAt, expiredAt(ctx))).returning({ id: staffSessions.staffId })).length,
-  });
+  expiring('customer sessions', 'Sign-in sessions, deleted when they expire', customerSessions, customerSessions.expiresAt);
+  expiring('account links', 'E-mailed sign-up and password links, deleted when they expire', customerTokens, customerTokens.expiresAt);
+  expiring('order passes', 'Links and passes to a guest’s order, deleted when they expire', orderPasses, orderPasses.expiresAt);
+  expiring('ticket passes', 'Links to a customer-service conversation, deleted when they expire', ticketPasses, ticketPasses.expiresAt);
+  expiring('staff sessions', 'Staff sign-in sessions, deleted when they expire', staffSessions, staffSessions.expiresAt);
   registerDerivedCopy({
     name: 'guest carts',
     label: `Carts of visitors who are not signed in, ${GUEST_CART_DAYS} days after their last change`,
