@@ -19,3 +19,4 @@ export * from './privacy/retention/schema.ts';
 export * from './privacy/conformance/schema.ts';
 export * from './privacy/policy/schema.ts';
 export * from './privacy/backups/schema.ts';
+export * from './privacy/incidents/schema.ts';
