@@ -52,6 +52,7 @@ forEachDatabase('privacy request staff actions', (kind) => {
     const [letter] = (await mailsTo(shop, 'ines@example.com')).filter((m) => m.subject.includes('confirm it is you'));
     assert.ok(letter, 'the person is asked');
     assert.match(letter.text, /The number of your most recent order/);
+    assert.match(letter.text, /Send it to privacy@example\.com, quoting the reference/);
     assert.match(letter.text, /keeps running while we wait: we still answer by 2026-12-17/);
     assert.equal((await officer.post(`${page}/pause`, { needed: 'Again' })).statusCode, 409, 'already paused');
 

@@ -35,10 +35,11 @@ import type { Platform } from '../../platform/http/app.ts';
 // prepared by a job and fetched once through a link that lasts three days, and erasure of the account with an
 // e-mail saying what went and what law makes us keep.
 
-export type PrivacyCenterContext = ShopContext & { exportDir: string; sla: RequestSla };
+export type PrivacyCenterContext = ShopContext & { exportDir: string; sla: RequestSla; contactEmail: string };
 
 export function privacyCenterContext(platform: Platform): PrivacyCenterContext {
-  return { ...shopContext(platform), exportDir: path.join(platform.config.dataDir, 'exports'), sla: requestSla(platform.config.dsr) };
+  const { config } = platform;
+  return { ...shopContext(platform), exportDir: path.join(config.dataDir, 'exports'), sla: requestSla(config.dsr), contactEmail: config.shop.contactEmail };
 }
 
 export const PREPARE_EXPORT_JOB = 'privacy.export.prepare';
@@ -372,7 +373,7 @@ export function pauseRequest(ctx: PrivacyCenterContext, requestId: string, staff
       '',
       `What we need: ${needed}`,
       '',
-      'Reply to this message with it. Nothing is shown or deleted until then.',
+      `Send it to ${ctx.contactEmail}, quoting the reference. Nothing is shown or deleted until then.`,
       `The time we have to answer keeps running while we wait: we still answer by ${dayOf(request.dueAt)}.`,
     ].join('\n'),
   }));
