@@ -32,12 +32,12 @@ function wholeNumber(name: string, value: Values[string], min: number, max: numb
   return n;
 }
 
-/** Opens and migrates the configured database for one command's work, and closes it whatever happens. */
-async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
+/** Opens and migrates (unless told not to) the configured database for one command's work, and closes it whatever happens. */
+async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
   const { migrateDatabase, openDatabase } = await import('./platform/db/index.ts');
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: path.join(config.dataDir, 'pglite') });
   try {
-    await migrateDatabase(database);
+    if (options.migrate !== false) await migrateDatabase(database);
     return await work(database);
   } finally {
     await database.close();
@@ -52,10 +52,16 @@ function expectSubcommand(positionals: string[], expected: string): void {
 
 const commands: Record<string, Command> = {
   migrate: {
-    summary: 'apply pending database migrations',
-    usage: 'pledge migrate',
-    options: {},
-    async run(config) {
+    summary: 'apply pending database migrations (--check: list them and exit 1 if there are any, changing nothing)',
+    usage: 'pledge migrate [--check]',
+    options: { check: { type: 'boolean' } },
+    async run(config, values) {
+      if (values.check) {
+        const { pendingMigrations } = await import('./platform/db/pending.ts');
+        const { kind, pending } = await withDatabase(config, async (database) => ({ kind: database.kind, pending: await pendingMigrations(database) }), { migrate: false });
+        console.log(pending.length === 0 ? `no migrations pending (${kind})` : `${pending.length} migrations pending (${kind}): ${pending.join(', ')}`);
+        return pending.length === 0 ? 0 : 1;
+      }
       const kind = await withDatabase(config, async (database) => database.kind);
       console.log(`migrations applied (${kind})`);
       return 0;
