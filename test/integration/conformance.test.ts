@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +21,7 @@ import { retentionContext } from '../../src/shop/privacy-center/retention.ts';
 import { tickets } from '../../src/shop/tickets/schema.ts';
 import { openTicket } from '../../src/shop/tickets/service.ts';
 import { customerDetails, paidOrder, signedInStaff } from '../support/backoffice.ts';
+import { pledge as runPledge } from '../support/cli.ts';
 import { forEachDatabase, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTestShop, testEnv, type TestShop } from '../support/shop.ts';
 
@@ -29,7 +29,6 @@ import { startTestShop, testEnv, type TestShop } from '../support/shop.ts';
 // passes; breaking one promise behind the shop's back fails that clause, and only that one, with evidence that
 // names no one. The command exits 0 or 1 accordingly, 2 on bad flags; the privacy officer's page shows the runs.
 
-const CLI = path.resolve('src/cli.ts');
 const EMAIL = 'grace@example.com';
 const DESIGN_CLAUSES = ['000-1', '000-2', '000-3', '000-4.1', '000-4.2', '000-4.3', '000-5', '000-6', '000-7', '000-8', '000-9', '000-10', '003-1', '003-2', '003-3'];
 
@@ -42,14 +41,7 @@ forEachDatabase('conformance report', (kind) => {
 
   const live = () => shop!;
   const run = () => runConformance(conformanceContext(live().runtime, () => retentionCensus(retentionContext(live().runtime))), 'cli');
-  const pledge = (args: string[]) => {
-    const result = spawnSync(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, ...env, ...(database.url ? { DATABASE_URL: database.url } : {}) },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
+  const pledge = (args: string[]) => runPledge(args, { ...env, ...(database.url ? { DATABASE_URL: database.url } : {}) });
 
   before(async () => {
     // On disk (PGlite) or by URL (PostgreSQL), so that the command can open the same database as the shop.
