@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, 
 import { eq, inArray } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import type { Executor, Tx } from '../../platform/db/index.ts';
+import { anyOf, type Executor, type Tx } from '../../platform/db/index.ts';
 import { deriveKey } from '../../platform/keys.ts';
 import type { RetentionUnitKind } from '../inventory.ts';
 import { erasureJournal, unitKeys } from './schema.ts';
@@ -158,7 +158,7 @@ export async function openJson<T>(ctx: VaultContext, unitId: string, place: Fiel
 export async function shred(ctx: VaultContext, unitIds: string[], reason: string): Promise<number> {
   if (unitIds.length === 0) return 0;
   shredGeneration++;
-  const removed = await ctx.db.delete(unitKeys).where(inArray(unitKeys.unitId, unitIds)).returning();
+  const removed = await ctx.db.delete(unitKeys).where(anyOf(unitKeys.unitId, unitIds, 'uuid')).returning();
   if (removed.length > 0) {
     const erasedAt = ctx.clock.now();
     await ctx.db.insert(erasureJournal).values(removed.map((r) => ({ unitId: r.unitId, unitKind: r.unitKind, keyId: r.keyId, reason, erasedAt })));

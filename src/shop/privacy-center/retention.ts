@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { inTransaction, type Tx } from '../../platform/db/index.ts';
+import { anyOf, inTransaction, type Tx } from '../../platform/db/index.ts';
 import { outbox } from '../../platform/mail/schema.ts';
 import { queueMail } from '../../platform/mail/service.ts';
 import { consentRecords } from '../../privacy/consent/schema.ts';
@@ -31,7 +31,7 @@ const unitIdsOf = (rows: readonly DueRow[]) => rows.map((r) => r.unitId).filter(
 const rowIdsOf = (rows: readonly DueRow[]) => rows.map((r) => r.rowId);
 
 async function dropMessagesOf(tx: Tx, unitIds: string[]): Promise<void> {
-  if (unitIds.length > 0) await tx.delete(outbox).where(inArray(outbox.unitId, unitIds));
+  if (unitIds.length > 0) await tx.delete(outbox).where(anyOf(outbox.unitId, unitIds, 'uuid'));
 }
 
 /** Orders past their maximum become anonymous sales records: date, destination country, lines and totals. */
@@ -45,12 +45,9 @@ function registerOrders(): void {
     label: sql`'order ' || ${orders.number}`,
     async expire(ctx, rows, reason) {
       const units = rows.map((r) => ({ kind: 'order' as const, rowId: r.rowId, unitId: r.unitId! }));
-      await eraseOrders(ctx, units, { mayRestrict: false, reason });
-      const ids = rowIdsOf(rows);
-      // The sealed values are unreadable once the key is gone; the bytes go too, and the tracking number with them.
-      await ctx.db.update(orders).set({ email: Buffer.alloc(0), recipientName: Buffer.alloc(0), phone: null, shippingAddress: Buffer.alloc(0), trackingNumber: null }).where(inArray(orders.id, ids));
-      await ctx.db.update(payments).set({ cardBrand: Buffer.alloc(0), cardLast4: Buffer.alloc(0) }).where(inArray(payments.orderId, ids));
-      await ctx.db.delete(unitRestrictions).where(inArray(unitRestrictions.unitId, unitIdsOf(rows)));
+      await eraseOrders(ctx, units, { mayRestrict: false, reason }, { blank: true });
+      await ctx.db.update(payments).set({ cardBrand: Buffer.alloc(0), cardLast4: Buffer.alloc(0) }).where(anyOf(payments.orderId, rowIdsOf(rows), 'uuid'));
+      await ctx.db.delete(unitRestrictions).where(anyOf(unitRestrictions.unitId, unitIdsOf(rows), 'uuid'));
       await dropMessagesOf(ctx.db, unitIdsOf(rows));
       return rows.length;
     },
@@ -68,7 +65,7 @@ function registerTickets(): void {
     label: sql`'ticket ' || ${tickets.reference}`,
     async expire(ctx, rows, reason) {
       // Messages and passes go with the row (foreign keys cascade).
-      await ctx.db.delete(tickets).where(inArray(tickets.id, rowIdsOf(rows)));
+      await ctx.db.delete(tickets).where(anyOf(tickets.id, rowIdsOf(rows), 'uuid'));
       await shred(ctx, unitIdsOf(rows), reason);
       await dropMessagesOf(ctx.db, unitIdsOf(rows));
       return rows.length;
@@ -170,7 +167,7 @@ function registerAnalytics(): void {
     label: sql`'page views of ' || to_char(${pageViews.hour}, 'YYYY-MM-DD')`,
     async expire(ctx, rows) {
       // "Customers also viewed" is computed from these rows, so the co-views go with them.
-      await ctx.db.delete(pageViews).where(inArray(pageViews.id, rowIdsOf(rows).map(Number)));
+      await ctx.db.delete(pageViews).where(anyOf(pageViews.id, rowIdsOf(rows).map(Number), 'bigint'));
       return rows.length;
     },
   });
@@ -188,9 +185,9 @@ function registerMessages(): void {
     rowId: sql`${outbox.id}`,
     label: sql`'e-mail queued ' || to_char(${outbox.createdAt}, 'YYYY-MM-DD')`,
     async expire(ctx, rows, reason) {
-      const gone = await ctx.db.delete(outbox).where(inArray(outbox.id, rowIdsOf(rows))).returning({ unitId: outbox.unitId });
+      const gone = await ctx.db.delete(outbox).where(anyOf(outbox.id, rowIdsOf(rows), 'uuid')).returning({ unitId: outbox.unitId });
       // A message with a key of its own takes the key; one sealed under its subject's key leaves that key alone.
-      const own = gone.length === 0 ? [] : await ctx.db.select({ unitId: unitKeys.unitId }).from(unitKeys).where(and(inArray(unitKeys.unitId, gone.map((g) => g.unitId)), eq(unitKeys.unitKind, 'outbox_message')));
+      const own = gone.length === 0 ? [] : await ctx.db.select({ unitId: unitKeys.unitId }).from(unitKeys).where(and(anyOf(unitKeys.unitId, gone.map((g) => g.unitId), 'uuid'), eq(unitKeys.unitKind, 'outbox_message')));
       await shred(ctx, own.map((o) => o.unitId), reason);
       return rows.length;
     },

@@ -7,7 +7,7 @@ import { underHold } from '../../privacy/retention/holds.ts';
 import { addSpan, DEFAULT_RULES, describeSpan, ruleFor, type RetentionRule, type Span } from '../../privacy/retention/rules.ts';
 import { eachInTurn, registerUnitKind, type EraseResult, type ErasureOptions, type HeldUnit, type UnitKind } from '../../privacy/units.ts';
 import { outboxPlace } from '../../privacy/vault/mail.ts';
-import type { Tx } from '../../platform/db/index.ts';
+import { anyOf, type Tx } from '../../platform/db/index.ts';
 import { isErased, openFields, openJson, shred, type VaultContext } from '../../privacy/vault/service.ts';
 import { listAddresses } from '../accounts/addresses.ts';
 import { customers, customerSessions } from '../accounts/schema.ts';
@@ -143,17 +143,25 @@ async function exportOrders(ctx: VaultContext, units: readonly HeldUnit[]): Prom
  * random value), no guest pass. Inside its legal term it is held; past it, its key is shredded, and its lines and
  * totals stay as anonymous sales records.
  */
-export async function eraseOrders(ctx: VaultContext & { db: Tx }, units: readonly HeldUnit[], { mayRestrict, reason }: ErasureOptions): Promise<EraseResult[]> {
+export async function eraseOrders(
+  ctx: VaultContext & { db: Tx },
+  units: readonly HeldUnit[],
+  { mayRestrict, reason }: ErasureOptions,
+  // At their retention maximum the sealed bytes go too, in the same statement (the key alone would make them unreadable).
+  { blank = false }: { blank?: boolean } = {},
+): Promise<EraseResult[]> {
   const ids = units.map((u) => u.rowId);
+  const blanked = blank ? { email: Buffer.alloc(0), recipientName: Buffer.alloc(0), phone: null, shippingAddress: Buffer.alloc(0), trackingNumber: null } : {};
   const rows = await ctx.db
     .update(orders)
-    .set({ customerId: null, emailIndex: sql`sha256(convert_to(${orders.id}::text || random()::text, 'UTF8'))` })
-    .where(inArray(orders.id, ids))
+    .set({ customerId: null, emailIndex: sql`sha256(convert_to(${orders.id}::text || random()::text, 'UTF8'))`, ...blanked })
+    .where(anyOf(orders.id, ids, 'uuid'))
     .returning({ id: orders.id, lastActivityAt: orders.lastActivityAt, held: underHold(sql`${orders.unitId}`) });
-  await ctx.db.delete(orderPasses).where(inArray(orderPasses.orderId, ids));
+  await ctx.db.delete(orderPasses).where(anyOf(orderPasses.orderId, ids, 'uuid'));
   const now = ctx.clock.now();
+  const byId = new Map(rows.map((r) => [r.id, r]));
   const results = units.map((unit): EraseResult => {
-    const row = rows.find((r) => r.id === unit.rowId);
+    const row = byId.get(unit.rowId);
     const until = row && orderTermEnds(row.lastActivityAt);
     if (!mayRestrict || !row || !until) return { erased: true };
     // Under a legal hold past its term, it is kept until the hold is released (the restriction ends with it).
