@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { DAY_MS } from '../../src/platform/clock.ts';
 import { inTransaction, migrateDatabase, openDatabase } from '../../src/platform/db/index.ts';
-import { recordChoice } from '../../src/privacy/consent/service.ts';
+import { recordChoice, recordMarketingChoice } from '../../src/privacy/consent/service.ts';
 import { conformanceRuns } from '../../src/privacy/conformance/schema.ts';
 import { conformanceContext, failingClauses, runConformance, type ConformanceRun } from '../../src/privacy/conformance/service.ts';
 import { disclosures } from '../../src/privacy/disclosure/schema.ts';
@@ -15,6 +15,8 @@ import { privacyRequests } from '../../src/privacy/requests/schema.ts';
 import { openRequest } from '../../src/privacy/requests/service.ts';
 import { retentionCensus } from '../../src/privacy/retention/sweep.ts';
 import { shred } from '../../src/privacy/vault/service.ts';
+import { customers } from '../../src/shop/accounts/schema.ts';
+import { register } from '../../src/shop/accounts/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
 import { retentionContext } from '../../src/shop/privacy-center/retention.ts';
@@ -59,6 +61,9 @@ forEachDatabase('conformance report', (kind) => {
     order = await paidOrder(shop, { 'gentle-oat-cleanser': 1 }, customerDetails(EMAIL));
     await openTicket(ctx, { name: 'Grace Hopper', email: EMAIL, topic: 'order_question', orderNumber: order.number, message: 'Where is my parcel?' }, undefined);
     await recordChoice(ctx, { granted: ['performance'], method: 'banner', underGpc: false });
+    await register(ctx, { name: 'Grace Hopper', email: EMAIL, password: 'a long enough password' });
+    const [account] = await shop.database.db.select({ id: customers.id }).from(customers);
+    await recordMarketingChoice(ctx, account!.id, true);
   });
   after(async () => {
     if (shop) {
@@ -94,7 +99,7 @@ forEachDatabase('conformance report', (kind) => {
     assert.match(evidence('000-3'), /1 disclosure in the ledger \(payment 1\)/);
     assert.match(evidence('000-4.1'), /1 order, 0 of them anonymous/);
     assert.match(evidence('000-4.2'), /1 ticket, 0 closed/);
-    assert.match(evidence('000-6'), /1 consent record, .*the newest 1 opened/);
+    assert.match(evidence('000-6'), /2 consent records, .*the newest 2 opened/);
     assert.match(evidence('003-3'), /audit chain intact: 0 events/);
     assert.match(evidence('000-5'), /encrypted columns, \d+ values, all in the vault’s sealed format/);
     noPersonalData(result);

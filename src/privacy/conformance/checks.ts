@@ -4,9 +4,10 @@ import { classificationOf, classifiedTables, type PersonalColumn } from '../../p
 import { inTransaction, queryRows, type Db } from '../../platform/db/index.ts';
 import { assertMayReadField, FIELDS, type Field, type StaffActor } from '../access.ts';
 import { verifyAuditChain } from '../audit/service.ts';
+import { MARKETING_EMAIL_REVISION } from '../consent/service.ts';
 import { COOKIE_CATEGORIES, COOKIES, OPTIONAL_CATEGORIES } from '../cookies.ts';
 import { CATEGORIES, FORBIDDEN_CATEGORIES, inventoryProblems, PROCESSORS, PURPOSES, RETENTION_UNITS, type Processor, type Purpose, type RetentionUnitKind } from '../inventory.ts';
-import { businessCalendar, SLA_DAYS } from '../requests/sla.ts';
+import { SLA_DAYS, type RequestSla } from '../requests/sla.ts';
 import { describeSpan, ruleFor, spanDays, type RetentionRule, type Span } from '../retention/rules.ts';
 import type { KindCensus } from '../retention/sweep.ts';
 import { policyDrift, versionInForce } from '../policy/service.ts';
@@ -26,6 +27,8 @@ export type ConformanceContext = {
   /** The shop's contact details as configured (seed 000 §10, seed 003 §3). */
   contact: { email: string; phone: string };
   production: boolean;
+  /** The request deadlines in force: business days counted on the configured country's calendar. */
+  sla: RequestSla;
   /** The shop's public address: in production it must be https, where cookies are Secure and HSTS is sent. */
   baseUrl: string;
   /** The policy's facts as the code and configuration give them now, to compare with the published version's. */
@@ -273,8 +276,7 @@ const asDate = (value: Date | string) => new Date(value);
 const PROMISED_BUSINESS_DAYS = 15;
 
 /** Requests whose recorded deadline is more than `days` business days after their receipt. */
-function deadlinesBeyond(requests: readonly RequestRow[], days: number): string[] {
-  const calendar = businessCalendar();
+function deadlinesBeyond(calendar: RequestSla['calendar'], requests: readonly RequestRow[], days: number): string[] {
   return requests.filter((r) => calendar.businessDaysBetween(asDate(r.received_at), asDate(r.due_at)) > days).map((r) => r.id);
 }
 
@@ -290,7 +292,7 @@ const deletionDeadline: Check = {
     const overdue = open.filter((r) => asDate(r.due_at) < now).map((r) => r.id);
     const late = requests.filter((r) => r.completed_at !== null && asDate(r.completed_at) > asDate(r.due_at)).map((r) => r.id);
     const { target, due } = SLA_DAYS.standard;
-    const beyond = deadlinesBeyond(requests, PROMISED_BUSINESS_DAYS);
+    const beyond = deadlinesBeyond(ctx.sla.calendar, requests, PROMISED_BUSINESS_DAYS);
     return finding(
       [
         ...(due > PROMISED_BUSINESS_DAYS || target > due ? [`deadlines of ${target} and ${due} business days break the promise of 7–15`] : []),
@@ -299,7 +301,7 @@ const deletionDeadline: Check = {
         ...(late.length > 0 ? [`requests completed after their due date: ${someIds(late)}`] : []),
       ],
       [
-        `target ${target}, due ${due} business days (US public holidays skipped)`,
+        `target ${target}, due ${due} business days (${ctx.sla.country} public holidays skipped; profile ${ctx.sla.profile})`,
         `${plural(requests.length, 'request')}, each due within ${PROMISED_BUSINESS_DAYS} business days: ${open.length} open, none past due; ${waiting.length} awaiting the requester’s code, not counted`,
       ],
     );
@@ -380,7 +382,11 @@ const authorisedStaff: Check = {
 
 // ── 000 §6: cookies ──────────────────────────────────────────────────────────────────────────────────────────────
 
-type SealedChoice = { granted: string[]; refused: string[] };
+/** A cookie choice names categories; a marketing e-mail switch names its purpose. */
+type SealedChoice = { granted?: string[]; refused?: string[]; purpose?: string };
+
+/** The cookie list's revision is a 10-character hash (src/privacy/cookies.ts); marketing switches have their own. */
+const COOKIE_REVISION = '^[A-Za-z0-9_-]{10}$';
 
 /** The newest records whose sealed choice is opened and checked: enough to catch a wrong writer, bounded in cost. */
 const CONSENT_SAMPLE = 200;
@@ -397,13 +403,13 @@ const cookies: Check = {
     if (OPTIONAL_CATEGORIES.some((c) => (c as string) === 'essential')) problems.push('an optional category is named essential');
     const [records] = await queryRows<{ n: number | string; unrevised: number | string }>(
       ctx.db,
-      sql`select count(*) as n, count(*) filter (where policy_revision !~ '^[A-Za-z0-9_-]{10}$') as unrevised from consent_record`,
+      sql`select count(*) as n, count(*) filter (where policy_revision !~ ${COOKIE_REVISION} and policy_revision <> ${MARKETING_EMAIL_REVISION}) as unrevised from consent_record`,
     );
     if (Number(records?.unrevised ?? 0) > 0) problems.push(`${plural(Number(records!.unrevised), 'consent record')} made under no cookie-list revision`);
     const opened = await inTransaction(ctx.db, async (tx) => {
-      const rows = await queryRows<{ id: string; unit_id: string; choice: Buffer | Uint8Array }>(
+      const rows = await queryRows<{ id: string; unit_id: string; policy_revision: string; choice: Buffer | Uint8Array }>(
         tx,
-        sql`select id, unit_id, choice from consent_record order by recorded_at desc, id limit ${CONSENT_SAMPLE}`,
+        sql`select id, unit_id, policy_revision, choice from consent_record order by recorded_at desc, id limit ${CONSENT_SAMPLE}`,
       );
       const vault = { db: tx, clock: ctx.clock, keys: ctx.keys };
       await loadKeys(vault, rows.map((r) => r.unit_id));
@@ -411,14 +417,15 @@ const cookies: Check = {
       for (const row of rows) {
         const choice = await openJson<SealedChoice>(vault, row.unit_id, { table: 'consent_record', column: 'choice', rowId: row.id }, Buffer.from(row.choice));
         if (isErased(choice)) continue;
-        if (![...choice.granted, ...choice.refused].every((c) => declared.has(c))) stray.push(row.id);
+        const named = row.policy_revision === MARKETING_EMAIL_REVISION ? choice.purpose === 'marketing_with_consent' : [...(choice.granted ?? []), ...(choice.refused ?? [])].every((c) => declared.has(c));
+        if (!named) stray.push(row.id);
       }
       return { checked: rows.length, stray };
     });
-    if (opened.stray.length > 0) problems.push(`consent records naming undeclared categories: ${someIds(opened.stray)}`);
+    if (opened.stray.length > 0) problems.push(`consent records naming undeclared categories or purposes: ${someIds(opened.stray)}`);
     return finding(problems, [
       `${Object.keys(COOKIES).length} cookies declared; optional categories: ${OPTIONAL_CATEGORIES.join(', ')}`,
-      `${plural(Number(records?.n ?? 0), 'consent record')}, each under a cookie-list revision; the newest ${opened.checked} opened, each naming only declared categories`,
+      `${plural(Number(records?.n ?? 0), 'consent record')}, each under a cookie-list revision or the marketing e-mail switch; the newest ${opened.checked} opened, each naming only declared categories`,
     ]);
   },
 };
@@ -435,7 +442,7 @@ const minors: Check = {
       ctx.db,
       sql`select id, status, received_at, due_at, completed_at, coalesce(jsonb_array_length(outcome -> 'held'), 0) as held from privacy_request where kind = 'minor' order by received_at`,
     );
-    const slack = deadlinesBeyond(cases, SLA_DAYS.minor.due);
+    const slack = deadlinesBeyond(ctx.sla.calendar, cases, SLA_DAYS.minor.due);
     const overdue = cases.filter((r) => r.completed_at === null && r.status !== 'refused' && asDate(r.due_at) < now).map((r) => r.id);
     const late = cases.filter((r) => r.completed_at !== null && asDate(r.completed_at) > asDate(r.due_at)).map((r) => r.id);
     const kept = cases.filter((r) => r.status === 'completed' && Number(r.held) > 0).map((r) => r.id);

@@ -2,6 +2,7 @@ import { desc } from 'drizzle-orm';
 import type { Platform } from '../../platform/http/app.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { liveFacts } from '../policy/facts.ts';
+import { requestSla } from '../requests/sla.ts';
 import { retentionRules } from '../retention/rules.ts';
 import type { KindCensus } from '../retention/sweep.ts';
 import { keyringFrom } from '../vault/service.ts';
@@ -23,6 +24,7 @@ export function conformanceContext(platform: Pick<Platform, 'config' | 'database
     rules: retentionRules(config.retention),
     contact: { email: config.shop.contactEmail, phone: config.shop.contactPhone },
     production: config.env === 'production',
+    sla: requestSla(config.dsr),
     baseUrl: config.baseUrl,
     facts: liveFacts(config, config.policyNoticeDays),
     census,
