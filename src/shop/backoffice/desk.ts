@@ -23,6 +23,7 @@ export const BACK_OFFICE_DESK: readonly DeskLink[] = [
   { href: '/admin/privacy', label: 'Privacy requests', allow: ['privacy_officer'] },
   { href: '/admin/policy', label: 'Privacy policy', allow: ['privacy_officer'] },
   { href: '/admin/conformance', label: 'Conformance report', allow: ['privacy_officer'] },
+  { href: '/admin/incidents', label: 'Incidents', allow: ['privacy_officer'] },
   { href: '/admin/privacy/minors', label: 'Flag a suspected minor', allow: ['support'] },
 ];
 
