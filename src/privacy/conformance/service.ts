@@ -68,5 +68,7 @@ export function runAsText(run: ConformanceRun): string {
 }
 
 export function runAsJson(run: ConformanceRun): string {
-  return JSON.stringify({ run: run.id, ranAt: run.ranAt.toISOString(), trigger: run.trigger, passed: run.passed, failed: run.failed, results: run.results }, null, 2);
+  // jsonb keeps keys in its own order; the clause comes first for a reader.
+  const results = run.results.map(({ clause, topic, passed, promise, evidence }) => ({ clause, topic, passed, promise, evidence }));
+  return JSON.stringify({ run: run.id, ranAt: run.ranAt.toISOString(), trigger: run.trigger, passed: run.passed, failed: run.failed, results }, null, 2);
 }
