@@ -249,6 +249,9 @@ forEachDatabase('conformance report', (kind) => {
   test('pledge conformance exits 0 when every clause passes, 1 naming the failing clause, 2 on bad flags', async () => {
     assert.equal(pledge(['conformance', '--verbose']).code, 2);
     assert.equal(pledge(['conformance', 'now']).code, 2);
+    const help = pledge(['conformance', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^usage: pledge conformance \[--json\]/);
 
     const db = live().database.db;
     const [{ unitId }] = (await db.select({ unitId: orders.unitId }).from(orders).where(eq(orders.id, order.orderId))) as [{ unitId: string }];
