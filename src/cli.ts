@@ -406,6 +406,46 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  incident: {
+    summary: 'the incident register: list incidents with their 72-hour clock, show one with its trail',
+    usage: 'pledge incident list | pledge incident show ID',
+    options: {},
+    allowPositionals: true,
+    async run(config, _values, positionals) {
+      const [sub, id, ...extra] = positionals;
+      if (extra.length > 0 || !['list', 'show'].includes(sub ?? '') || (sub === 'list') !== (id === undefined)) {
+        throw new UsageError(positionals.length === 0 ? 'name a subcommand' : `unknown subcommand ${JSON.stringify(positionals.join(' '))}`);
+      }
+      const { z } = await import('zod');
+      if (id !== undefined && !z.uuid().safeParse(id).success) throw new UsageError('ID must be an incident id (a UUID)');
+      const { openShopRuntime } = await import('./runtime.ts');
+      const { findIncident, inZone, listIncidents, noticesOf, stepsOf } = await import('./privacy/incidents/service.ts');
+      const { clockWords } = await import('./privacy/incidents/views.ts');
+      const runtime = await openShopRuntime(config);
+      const { db } = runtime.database;
+      try {
+        const now = runtime.clock.now();
+        if (sub === 'list') {
+          const all = await listIncidents(db);
+          for (const i of all) console.log(`${i.id}  ${i.state.padEnd(9)} discovered ${inZone(i.discoveredAt, i.zone)}  notify by ${inZone(i.notifyBy, i.zone)}  ${clockWords(i, now)}`);
+          console.log(`${all.length} incidents`);
+          return 0;
+        }
+        const incident = await findIncident(db, id!);
+        if (!incident) {
+          console.error(`pledge incident: no incident ${id}`);
+          return 1;
+        }
+        const notices = await noticesOf(db, incident.id);
+        const steps = (await stepsOf(db, incident.id)).map(({ step, at, staffId, note }) => ({ step, at, by: staffId ?? 'operator', note }));
+        const { affectedUnits, ...shown } = incident;
+        console.log(JSON.stringify({ ...shown, clock: clockWords(incident, now), affectedSubjects: affectedUnits?.length ?? null, customersWritten: notices.filter((n) => n.outboxId).length, steps }, null, 2));
+        return 0;
+      } finally {
+        await runtime.close();
+      }
+    },
+  },
 };
 
 function usage(): string {
