@@ -20,3 +20,4 @@ export * from './privacy/conformance/schema.ts';
 export * from './privacy/policy/schema.ts';
 export * from './privacy/backups/schema.ts';
 export * from './privacy/incidents/schema.ts';
+export * from './privacy/security/schema.ts';
