@@ -399,7 +399,7 @@ const commands: Record<string, Command> = {
           console.error(`pledge dsr: ${result.message}`);
           return 1;
         }
-        console.log(`request ${id} run: ${JSON.stringify((await findRequest({ db: runtime.database.db, clock: runtime.clock }, id!))!.outcome)}`);
+        console.log(`request ${id} run: ${JSON.stringify((await findRequest(requests, id!))!.outcome)}`);
         return 0;
       } finally {
         await runtime.close();

@@ -22,6 +22,8 @@ export const BACK_OFFICE_DESK: readonly DeskLink[] = [
   { href: '/admin/support/tickets', label: 'Customer service', allow: ['support', 'privacy_officer'] },
   { href: '/admin/privacy', label: 'Privacy requests', allow: ['privacy_officer'] },
   { href: '/admin/policy', label: 'Privacy policy', allow: ['privacy_officer'] },
+  { href: '/admin/privacy/retention', label: 'Retention', allow: ['privacy_officer'] },
+  { href: '/admin/privacy/holds', label: 'Legal holds', allow: ['privacy_officer'] },
   { href: '/admin/conformance', label: 'Conformance report', allow: ['privacy_officer'] },
   { href: '/admin/incidents', label: 'Incidents', allow: ['privacy_officer'] },
   { href: '/admin/privacy/minors', label: 'Flag a suspected minor', allow: ['support'] },
