@@ -51,6 +51,9 @@ const schema = z.object({
     .optional(),
   PLEDGE_BACKUP_DIR: z.string().min(1).optional(),
   PLEDGE_BACKUP_DAYS: positiveInt.max(3650).default(35),
+  // Direct TLS without a reverse proxy: PEM files of the certificate (with its chain) and its private key.
+  PLEDGE_TLS_CERT: z.string().min(1).optional(),
+  PLEDGE_TLS_KEY: z.string().min(1).optional(),
   PLEDGE_METRICS_TOKEN: z.string().regex(/^\S{32,}$/, 'must be at least 32 characters without spaces (e.g. from `openssl rand -hex 32`)').optional(),
   PLEDGE_DSR_COUNTRY: z.string().trim().toUpperCase().refine((c) => c in new Holidays().getCountries(), 'must be a country code date-holidays knows, like US, GB or DE').default('US'),
   PLEDGE_DSR_PROFILE: z.enum(['policy', 'gdpr', 'ccpa']).default('policy'),
@@ -86,6 +89,8 @@ export type Config = {
   backupDays: number;
   /** The bearer token /metrics asks for; without one the route does not exist. */
   metricsToken: string | undefined;
+  /** PEM files for serving HTTPS directly (PLEDGE_TLS_CERT, PLEDGE_TLS_KEY); unset behind a reverse proxy. */
+  tls: { certFile: string; keyFile: string } | undefined;
   /** Data-subject requests: whose public holidays are not business days, and which deadline profile applies. */
   dsr: { country: string; profile: z.infer<typeof schema>['PLEDGE_DSR_PROFILE'] };
 };
@@ -107,6 +112,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.PLEDGE_MASTER_KEY) {
     throw new ConfigError('PLEDGE_MASTER_KEY is required when NODE_ENV=production (32 bytes in base64)');
+  }
+  if ((e.PLEDGE_TLS_CERT === undefined) !== (e.PLEDGE_TLS_KEY === undefined)) {
+    throw new ConfigError(`${e.PLEDGE_TLS_CERT === undefined ? 'PLEDGE_TLS_CERT' : 'PLEDGE_TLS_KEY'} is required with ${e.PLEDGE_TLS_CERT === undefined ? 'PLEDGE_TLS_KEY' : 'PLEDGE_TLS_CERT'}: direct TLS needs both the certificate and its key (PEM files)`);
   }
   if (e.NODE_ENV === 'production' && !e.DATABASE_URL && e.PLEDGE_ALLOW_PGLITE !== 'true') {
     throw new ConfigError('DATABASE_URL (a PostgreSQL URL) is required when NODE_ENV=production: PGlite is for development and small shops on one server; set PLEDGE_ALLOW_PGLITE=true to run on it anyway');
@@ -147,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backupDir: e.PLEDGE_BACKUP_DIR === undefined ? undefined : path.resolve(e.PLEDGE_BACKUP_DIR),
     backupDays: e.PLEDGE_BACKUP_DAYS,
     metricsToken: e.PLEDGE_METRICS_TOKEN,
+    tls: e.PLEDGE_TLS_CERT && e.PLEDGE_TLS_KEY ? { certFile: path.resolve(e.PLEDGE_TLS_CERT), keyFile: path.resolve(e.PLEDGE_TLS_KEY) } : undefined,
     dsr: { country: e.PLEDGE_DSR_COUNTRY, profile: e.PLEDGE_DSR_PROFILE },
   };
 }

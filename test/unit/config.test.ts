@@ -83,6 +83,8 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ ...PRODUCTION, PLEDGE_BASE_URL: 'http://shop.example.com' }, /^PLEDGE_BASE_URL must be the shop's https:\/\/ address/],
   [{ ...PRODUCTION, SMTP_URL: '' }, /^SMTP_URL is required when NODE_ENV=production/],
   [{ PLEDGE_BACKUP_KEY: 'short' }, /^PLEDGE_BACKUP_KEY must be 32 bytes in base64.*\(value hidden\)$/],
+  [{ PLEDGE_TLS_CERT: 'cert.pem' }, /^PLEDGE_TLS_KEY is required with PLEDGE_TLS_CERT: direct TLS needs both/],
+  [{ PLEDGE_TLS_KEY: 'key.pem' }, /^PLEDGE_TLS_CERT is required with PLEDGE_TLS_KEY/],
   [{ PLEDGE_METRICS_TOKEN: 'guessable' }, /^PLEDGE_METRICS_TOKEN must be at least 32 characters without spaces.*\(value hidden\)$/],
   [{ PLEDGE_DSR_COUNTRY: 'XX' }, /^PLEDGE_DSR_COUNTRY must be a country code date-holidays knows, like US, GB or DE \(got "XX"\)$/],
   [{ PLEDGE_DSR_PROFILE: 'lgpd' }, /^PLEDGE_DSR_PROFILE must be one of policy, gdpr, ccpa/],

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
@@ -7,7 +8,7 @@ import fastifyStatic from '@fastify/static';
 import helmet from 'helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
-import type { Config } from '../config.ts';
+import { ConfigError, type Config } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import type { Jobs } from '../jobs.ts';
 import { deriveKey } from '../keys.ts';
@@ -74,6 +75,7 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    ...(config.tls ? { https: readTls(config.tls) } : {}),
   });
 
   installErrorHandling(app, platform.layout, !production);
@@ -149,6 +151,18 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
 
   for (const feature of features) await feature(app, platform);
   return app;
+}
+
+/** The certificate and key for direct TLS, read once at start; a file that cannot be read stops the shop, naming its setting. */
+function readTls(tls: NonNullable<Config['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (file: string, setting: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch {
+      throw new ConfigError(`${setting} ${file} cannot be read`);
+    }
+  };
+  return { cert: read(tls.certFile, 'PLEDGE_TLS_CERT'), key: read(tls.keyFile, 'PLEDGE_TLS_KEY') };
 }
 
 /** The hidden CSRF field every form carries. */
