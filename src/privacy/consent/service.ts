@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, ne, or } from 'drizzle-orm';
+import { and, desc, eq, ne, or, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { inTransaction } from '../../platform/db/index.ts';
+import { inTransaction, type Executor } from '../../platform/db/index.ts';
 import { newToken, tokenHash, TOKEN_PATTERN } from '../../platform/secrets.ts';
 import { COOKIE_POLICY_REVISION, COOKIES, CONSENT_COOKIE, isDeclaredCookie, OPTIONAL_CATEGORIES, type OptionalCategory } from '../cookies.ts';
 import { createUnit, isErased, openJson, sealJson, type VaultContext } from '../vault/service.ts';
@@ -108,6 +108,16 @@ export type ConsentRecord = {
 type SealedChoice = { granted: OptionalCategory[]; refused: OptionalCategory[]; method: ConsentMethod };
 
 /**
+ * When a new record of the same person is made: now, or a millisecond after their latest record if that is not
+ * earlier. The latest record is the choice in force, so a change made within the same millisecond (a double click,
+ * a clock that does not move) must still sort after the choice it replaces.
+ */
+async function nextRecordTime(tx: Executor, same: SQL | undefined, now: Date): Promise<Date> {
+  const [latest] = await tx.select({ at: consentRecords.recordedAt }).from(consentRecords).where(same).orderBy(desc(consentRecords.recordedAt)).limit(1);
+  return latest && latest.at.getTime() >= now.getTime() ? new Date(latest.at.getTime() + 1) : now;
+}
+
+/**
  * Records a choice: a new row sealed under the visitor's consent unit (made with their first choice). A visitor
  * without a valid id gets a new one; a signed-in customer's record also names their account.
  */
@@ -122,6 +132,7 @@ export async function recordChoice(
   await inTransaction(ctx.db, async (tx) => {
     const vault = { ...ctx, db: tx };
     const [earlier] = await tx.select({ unitId: consentRecords.unitId }).from(consentRecords).where(eq(consentRecords.visitorHash, visitorHash)).limit(1);
+    const recordedAt = await nextRecordTime(tx, eq(consentRecords.visitorHash, visitorHash), ctx.clock.now());
     const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
     const id = randomUUID();
     await tx.insert(consentRecords).values({
@@ -131,7 +142,7 @@ export async function recordChoice(
       customerId: input.customerId ?? null,
       policyRevision: COOKIE_POLICY_REVISION,
       choice: await sealJson(vault, unit, { table: 'consent_record', column: 'choice', rowId: id }, sealed),
-      recordedAt: ctx.clock.now(),
+      recordedAt,
     });
   });
   return { visitorId, revision: COOKIE_POLICY_REVISION, granted, method: input.method, underGpc: input.underGpc };
@@ -177,6 +188,7 @@ export async function recordMarketingChoice(ctx: VaultContext, customerId: strin
   await inTransaction(ctx.db, async (tx) => {
     const vault = { ...ctx, db: tx };
     const [earlier] = await tx.select({ unitId: consentRecords.unitId, visitorHash: consentRecords.visitorHash }).from(consentRecords).where(marketingOf(customerId)).limit(1);
+    const recordedAt = await nextRecordTime(tx, marketingOf(customerId), ctx.clock.now());
     const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
     const id = randomUUID();
     const sealed: SealedMarketing = { purpose: 'marketing_with_consent', subscribed, method: 'privacy_center' };
@@ -188,7 +200,7 @@ export async function recordMarketingChoice(ctx: VaultContext, customerId: strin
       customerId,
       policyRevision: MARKETING_EMAIL_REVISION,
       choice: await sealJson(vault, unit, { table: 'consent_record', column: 'choice', rowId: id }, sealed),
-      recordedAt: ctx.clock.now(),
+      recordedAt,
     });
   });
 }
