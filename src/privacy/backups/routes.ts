@@ -29,6 +29,8 @@ export function restoreGate(app: FastifyInstance, platform: Platform): void {
       )
       .finally(() => (checking = undefined)));
 
+  // Known before the first request is taken, so that one waits for nothing.
+  app.addHook('onReady', check);
   app.addHook('onRequest', async (request, reply) => {
     if (performance.now() - checkedAt > CHECK_EVERY_MS[pending ? 'waiting' : 'serving']) await check();
     if (!pending || request.url.startsWith('/assets/')) return;
