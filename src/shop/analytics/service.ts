@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import { and, countDistinct, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
@@ -13,8 +13,11 @@ import { analyticsSalts, pageViews } from './schema.ts';
 
 export const DESTROY_SALTS_JOB = 'analytics.destroy-salts';
 
-/** The day's salt, held in memory by this instance until the day changes (the row is the shared copy). */
-export type SaltHolder = { day?: string; salt?: Promise<Buffer> };
+/**
+ * The day's salt, held in memory by this instance for its day (the row is the shared copy), as a key object: an
+ * HMAC keyed by raw bytes imports the key each time, which cost several times the hash itself.
+ */
+export type SaltHolder = { from?: number; until?: number; salt?: Promise<KeyObject> };
 
 export type AnalyticsContext = { db: Executor; clock: Clock; jobs: Jobs; site: string; salts: SaltHolder };
 
@@ -32,11 +35,9 @@ export type View = {
   host: string;
 };
 
+const HOUR_MS = 60 * 60 * 1000;
 const dayOf = (at: Date) => at.toISOString().slice(0, 10);
-
-function startOfNextDay(at: Date): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()) + DAY_MS);
-}
+const startOfDay = (at: Date) => Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
 
 /** Deletes every salt but today's: after this, no key from an earlier day can be recomputed or matched. */
 export async function destroyOldSalts(ctx: { db: Executor; clock: Clock }): Promise<number> {
@@ -48,26 +49,29 @@ export async function destroyOldSalts(ctx: { db: Executor; clock: Clock }): Prom
  * Today's salt: made by the first view of the day (which also destroys the days before, in case the job has not
  * run yet), shared by every instance through its row, and scheduled for destruction when the day ends.
  */
-export function saltOfToday(ctx: AnalyticsContext): Promise<Buffer> {
-  const now = ctx.clock.now();
-  const day = dayOf(now);
+export function saltOfToday(ctx: AnalyticsContext, now = ctx.clock.now()): Promise<KeyObject> {
+  const at = now.getTime();
   // One look-up per day and instance, however many views arrive while it runs.
-  if (ctx.salts.day === day && ctx.salts.salt) return ctx.salts.salt;
+  if (ctx.salts.salt && at >= ctx.salts.from! && at < ctx.salts.until!) return ctx.salts.salt;
+  const day = dayOf(now);
+  const from = startOfDay(now);
+  const until = from + DAY_MS;
   const salt = inTransaction(ctx.db, async (tx) => {
     await destroyOldSalts({ db: tx, clock: ctx.clock });
     await tx.insert(analyticsSalts).values({ day, salt: randomBytes(32) }).onConflictDoNothing();
     const [row] = await tx.select({ salt: analyticsSalts.salt }).from(analyticsSalts).where(eq(analyticsSalts.day, day));
-    await ctx.jobs.send(DESTROY_SALTS_JOB, {}, { within: tx, singletonKey: day, startAfter: startOfNextDay(now) });
-    return row!.salt;
+    await ctx.jobs.send(DESTROY_SALTS_JOB, {}, { within: tx, singletonKey: day, startAfter: new Date(until) });
+    return createSecretKey(row!.salt);
   });
-  ctx.salts.day = day;
-  ctx.salts.salt = salt;
-  // A failed look-up is not remembered.
-  salt.catch(() => ctx.salts.salt === salt && (ctx.salts.salt = undefined));
+  Object.assign(ctx.salts, { from, until, salt });
+  const forget = () => ctx.salts.salt === salt && (ctx.salts.salt = undefined);
+  // The memory copy goes when its day ends, even if no view comes to replace it; a failed look-up is not kept.
+  setTimeout(forget, Math.max(0, until - at)).unref();
+  salt.catch(forget);
   return salt;
 }
 
-export function visitorKey(salt: Buffer, site: string, clientAddress: string, userAgent: string | undefined): Buffer {
+export function visitorKey(salt: KeyObject, site: string, clientAddress: string, userAgent: string | undefined): Buffer {
   return createHmac('sha256', salt).update(`${site}\n${clientAddress}\n${userAgent ?? ''}`).digest();
 }
 
@@ -95,30 +99,6 @@ export function referrerHost(referer: string | undefined, ownHost: string): stri
 
 type ViewRow = PgInsertValue<typeof pageViews> & { views: number };
 
-/** What is stored of a view: keyed and bucketed now, with the salt of the moment it happened. */
-export async function viewRow(ctx: AnalyticsContext, view: View): Promise<{ alike: string; row: ViewRow }> {
-  const now = ctx.clock.now();
-  const salt = await saltOfToday(ctx);
-  const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
-  const key = visitorKey(salt, ctx.site, view.clientAddress, view.userAgent);
-  const referrer = referrerHost(view.referer, view.host);
-  const device = deviceClass(view.userAgent);
-  return {
-    alike: [hour.getTime(), key.toString('base64'), view.kind, view.path, view.productSlug ?? '', referrer ?? '', device].join('\n'),
-    row: {
-      hour,
-      visitorKey: key,
-      kind: view.kind,
-      path: view.path,
-      // The product's id is looked up inside the insert, so a product view costs the page no query of its own.
-      productId: view.productSlug ? sql`(select ${products.id} from ${products} where ${products.slug} = ${view.productSlug})` : null,
-      referrerHost: referrer,
-      deviceClass: device,
-      views: 1,
-    },
-  };
-}
-
 export type ViewRecorder = { record(view: View): Promise<void>; flush(): Promise<void> };
 
 /** Most distinct rows held before they are written at once, and the longest a view waits. */
@@ -126,9 +106,10 @@ const BATCH_ROWS = 500;
 const BATCH_WAIT_MS = 1000;
 
 /**
- * Views are counted in memory, alike ones (same hour, visitor key, page, product, referrer and device) together,
- * and written once a second in one insert: a row per view cost the product page most of its throughput. Views
- * still waiting when the process dies are lost, which statistics can afford.
+ * Views are keyed and bucketed when they happen, with the salt of that moment, then counted in memory, alike ones
+ * (same hour, visitor key, page, product and referrer) together, and written once a second in one insert: a row
+ * per view cost the product page most of its throughput. A repeated view costs one HMAC and a map look-up; only a
+ * new row is built. Views still waiting when the process dies are lost, which statistics can afford.
  */
 export function createViewRecorder(ctx: AnalyticsContext, onError: (error: Error) => void): ViewRecorder {
   let waiting = new Map<string, ViewRow>();
@@ -142,10 +123,28 @@ export function createViewRecorder(ctx: AnalyticsContext, onError: (error: Error
   }
   return {
     async record(view) {
-      const { alike, row } = await viewRow(ctx, view);
+      const now = ctx.clock.now();
+      const key = visitorKey(await saltOfToday(ctx, now), ctx.site, view.clientAddress, view.userAgent);
+      const hour = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+      const referrer = referrerHost(view.referer, view.host);
+      // No device class in it: the key stands for the user agent already.
+      const alike = `${hour}\n${key.toString('base64')}\n${view.kind}\n${view.path}\n${view.productSlug ?? ''}\n${referrer ?? ''}`;
       const counted = waiting.get(alike);
-      if (counted) counted.views += 1;
-      else waiting.set(alike, row);
+      if (counted) {
+        counted.views += 1;
+        return;
+      }
+      waiting.set(alike, {
+        hour: new Date(hour),
+        visitorKey: key,
+        kind: view.kind,
+        path: view.path,
+        // The product's id is looked up inside the insert, so a product view costs the page no query of its own.
+        productId: view.productSlug ? sql`(select ${products.id} from ${products} where ${products.slug} = ${view.productSlug})` : null,
+        referrerHost: referrer,
+        deviceClass: deviceClass(view.userAgent),
+        views: 1,
+      });
       if (waiting.size >= BATCH_ROWS) await flush();
       else timer ??= setTimeout(() => void flush(), BATCH_WAIT_MS).unref();
     },
