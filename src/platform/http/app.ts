@@ -175,6 +175,6 @@ export function sendPage(reply: FastifyReply, markup: string | Buffer, status = 
 }
 
 /** A page about one visitor (their cart, account, sign-in form with their token): never stored by a cache. */
-export function sendPrivatePage(reply: FastifyReply, markup: string, status = 200) {
+export function sendPrivatePage(reply: FastifyReply, markup: string | Buffer, status = 200) {
   return sendPage(reply.header('cache-control', 'no-store'), markup, status);
 }

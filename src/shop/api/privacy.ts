@@ -5,6 +5,7 @@ import type { RequestOutcome } from '../../privacy/requests/schema.ts';
 import { requestsOfCustomer } from '../../privacy/requests/service.ts';
 import { SESSION_COOKIE } from '../accounts/service.ts';
 import { copyStatus, eraseAccount, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest } from '../privacy-center/service.ts';
+import { forgetViews } from '../recommendations/service.ts';
 import {
   CopyRequested,
   CopyStatus,
@@ -114,7 +115,10 @@ export function privacyApiRoutes(platform: Platform): StoreRoute[] {
       handle: async ({ caller, body, reply }) => {
         const result = await eraseAccount(ctx, caller.customerId, body.password);
         if (!result.ok) throw httpError(400, 'wrong_password', result.message, { password: result.message });
-        if (caller.via === 'cookie') reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        if (caller.via === 'cookie') {
+          reply.clearCookie(SESSION_COOKIE, { path: '/' });
+          forgetViews(reply);
+        }
         return { requestId: result.requestId, ...outcomeBody(result.outcome) };
       },
     }),

@@ -5,8 +5,8 @@ import { html, type Html } from '../../platform/http/html.ts';
 import { sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { withConsentNotice } from '../../privacy/consent/routes.ts';
 import { mustAsk } from '../../privacy/consent/service.ts';
-import { alsoViewed, recentlyViewed, recentProducts, rememberView } from '../recommendations/service.ts';
-import { RECENTLY_VIEWED_SLOT, recentlyViewedView, suggestionsView } from '../recommendations/views.ts';
+import { alsoViewed, personalSuggestions, recentlyViewed, rememberView } from '../recommendations/service.ts';
+import { suggestionsView, withPersonalSuggestions } from '../recommendations/views.ts';
 import { createCatalogCache } from './cache.ts';
 import { productImageSvg, UPLOADED_PICTURE_FILE } from './images.ts';
 import {
@@ -128,13 +128,12 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
     // "Customers also viewed" follows the co-views, so a product page is built afresh each day.
     const bytes = await cachedPage(request, `product:${slug}:${clock.now().toISOString().slice(0, 10)}`, () => productPage(slug));
     if (!bytes) return reply.callNotFound();
-    // With shopping-experience consent the page also lists the visitor's own recently viewed products: that copy
-    // is theirs alone, so it is filled in here and never cached.
+    // With shopping-experience consent the page also lists the visitor's recently viewed products and picks from
+    // them: that copy is theirs alone, so it is filled in here and never cached.
     const recent = recentlyViewed(request).filter((s) => s !== slug);
     rememberView(request, reply, slug, config.env === 'production');
     if (recent.length === 0) return sendCompressed(request, reply, bytes, 'text/html; charset=utf-8');
-    const markup = bytes.identity.toString('utf8').replace(RECENTLY_VIEWED_SLOT, recentlyViewedView(await recentProducts(ctx, recent)).value);
-    return sendPrivatePage(reply, markup);
+    return sendPrivatePage(reply, withPersonalSuggestions(bytes.identity, await personalSuggestions(ctx, slug, recent)));
   });
 
   app.get('/search', async (request, reply) => {

@@ -7,6 +7,7 @@ import { TOKEN_PATTERN } from '../../platform/secrets.ts';
 import { marketingAllowed, recordMarketingChoice } from '../../privacy/consent/service.ts';
 import { EXPORT_SCHEMA, requestsOfCustomer } from '../../privacy/requests/service.ts';
 import { SESSION_COOKIE, signedInCustomer } from '../accounts/service.ts';
+import { forgetViews } from '../recommendations/service.ts';
 import { csvFiles, zip } from './bundle.ts';
 import { copyReady, downloadCopy, eraseAccount, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest } from './service.ts';
 import { CENTER_NOTICES, centerPage, copyOfferPage, copyPage, erasedPage, exportFormatPage, guestCodePage, guestStartPage, type CenterNotice } from './views.ts';
@@ -74,6 +75,7 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
     const result = await eraseAccount(ctx, customerId, form.data.password);
     if (!result.ok) return center(reply, customerId, { errors: { [result.field]: result.message } }, 400);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    forgetViews(reply);
     return page(reply, 'Your data has been deleted', erasedPage(result.outcome));
   });
 
@@ -93,7 +95,10 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
     if (!form.ok) return page(reply, 'Enter your code', guestCodePage(csrfField(reply), params.data.id, { values: form.values, errors: form.errors }), 400);
     const result = await verifyGuest(ctx, params.data.id, form.data.email, form.data.code);
     if (!result.ok) return page(reply, 'Enter your code', guestCodePage(csrfField(reply), params.data.id, { values: keptValues(request.body, ['email']), message: result.message }), 400);
-    if (result.kind === 'erasure') return page(reply, 'Your data has been deleted', erasedPage(result.outcome));
+    if (result.kind === 'erasure') {
+      forgetViews(reply);
+      return page(reply, 'Your data has been deleted', erasedPage(result.outcome));
+    }
     return result.token ? reply.redirect(`/privacy-center/copy/${result.token}`, 303) : linkGone(reply);
   });
 

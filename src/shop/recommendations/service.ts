@@ -1,4 +1,4 @@
-import { and, inArray, isNull, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { queryRows, type Executor } from '../../platform/db/index.ts';
 import { RECENTLY_VIEWED_COOKIE } from '../../privacy/cookies.ts';
@@ -8,8 +8,9 @@ import { products } from '../catalog/schema.ts';
 
 // Recommendations (seed 003 §2). "Customers also viewed" comes from co-views: products one visitor key viewed on
 // the same day, counted over visitors; a pair shows only once several visitors made it, so no one visitor's
-// browsing can be read off a product page. "Recently viewed" is the visitor's own, kept in a cookie of the
-// shopping-experience category and only with that consent.
+// browsing can be read off a product page. "Recently viewed" and "Picked for you" are the visitor's own: worked out
+// on each request from a cookie of the shopping-experience category, only with that consent, and never stored on
+// the shop's side, so there is nothing of them to erase but the cookie.
 
 export type Suggestion = { slug: string; name: string };
 
@@ -51,9 +52,39 @@ export function rememberView(request: FastifyRequest, reply: FastifyReply, slug:
   reply.setCookie(RECENTLY_VIEWED_COOKIE, kept.join('~'), { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: RECENT_MAX_AGE_SECONDS });
 }
 
-/** The recently viewed products still on sale, in the visitor's order. */
-export async function recentProducts(ctx: { db: Executor }, slugs: string[]): Promise<Suggestion[]> {
-  if (slugs.length === 0) return [];
-  const rows = await ctx.db.select({ slug: products.slug, name: products.name }).from(products).where(and(inArray(products.slug, slugs), isNull(products.archivedAt)));
-  return slugs.flatMap((slug) => rows.filter((r) => r.slug === slug));
+/** A visitor's own suggestions: what they viewed (still on sale), and picks from those products' categories and brands. */
+export type Personal = { recent: Suggestion[]; picks: Suggestion[] };
+
+/**
+ * One query for both lists. `viewing` is the product on screen: it counts among what the visitor viewed (it is the
+ * latest) but is not listed again. A pick is a listed product in stock, sharing a category or a brand with the
+ * viewed products, scored by how many of them it shares each with, never one of them or a variant of one.
+ */
+export async function personalSuggestions(ctx: { db: Executor }, viewing: string, recent: string[]): Promise<Personal> {
+  if (recent.length === 0) return { recent: [], picks: [] };
+  const rows = await queryRows<Suggestion & { pick: boolean }>(
+    ctx.db,
+    sql`with seen as (
+          select id, slug, name, brand, category_id, variant_group from ${products}
+          where slug in (${sql.join([viewing, ...recent].map((slug) => sql`${slug}`), sql`, `)}) and archived_at is null
+        )
+        select slug, name, false as pick from seen where slug <> ${viewing}
+        union all
+        (select p.slug, p.name, true from ${products} p
+          where p.listed and p.archived_at is null and p.stock > 0
+            and exists (select 1 from seen s where s.category_id = p.category_id or s.brand = p.brand)
+            and not exists (select 1 from seen s where s.id = p.id or s.variant_group = p.variant_group)
+          order by (select count(*) from seen s where s.category_id = p.category_id) + (select count(*) from seen s where s.brand = p.brand) desc, p.position, p.name
+          limit ${SUGGESTIONS})`,
+  );
+  const viewed = rows.filter((r) => !r.pick);
+  return {
+    recent: recent.flatMap((slug) => viewed.filter((r) => r.slug === slug).map(({ name }) => ({ slug, name }))),
+    picks: rows.filter((r) => r.pick).map(({ slug, name }) => ({ slug, name })),
+  };
+}
+
+/** Erasing a visitor's data reaches their browser too: the list of products they viewed is expired. */
+export function forgetViews(reply: FastifyReply) {
+  reply.clearCookie(RECENTLY_VIEWED_COOKIE, { path: '/' });
 }
