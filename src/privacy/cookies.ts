@@ -30,7 +30,7 @@ export const COOKIES = {
   csrf: { category: 'essential', purpose: 'Protects forms against being sent from other sites.', lifetime: 'Until the browser closes' },
   '__Host-csrf': { category: 'essential', purpose: 'Protects forms against being sent from other sites (name used over HTTPS).', lifetime: 'Until the browser closes' },
   [CONSENT_COOKIE]: { category: 'essential', purpose: 'Remembers your cookie choice, with a random id that finds your consent receipt.', lifetime: '6 months' },
-  [RECENTLY_VIEWED_COOKIE]: { category: 'experience', purpose: 'The last few products you viewed, shown on product pages.', lifetime: '30 days' },
+  [RECENTLY_VIEWED_COOKIE]: { category: 'experience', purpose: 'The last few products you viewed, shown on product pages with picks from their categories and brands.', lifetime: '30 days' },
 } as const satisfies Record<string, CookieDeclaration>;
 export type CookieName = keyof typeof COOKIES;
 
