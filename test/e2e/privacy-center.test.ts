@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningShop } from '../../src/server.ts';
 import { addItem } from '../../src/shop/cart/service.ts';
 import { placeOrder } from '../../src/shop/checkout/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { openMail, startBrowserShop, type BrowserShop } from '../support/browser.ts';
 
-// A guest who bought without an account asks for their data to be deleted: the code comes by e-mail, the right
-// code erases, and the confirmation e-mail says what was deleted and what the law makes the shop keep, until when.
-// The real server and job worker, a browser with JavaScript off.
+// A guest who bought without an account asks for a copy of their data, then for its deletion: each time the code
+// comes by e-mail; the right code opens the copy (once) or erases, and the confirmation e-mail says what was deleted
+// and what the law makes the shop keep, until when. The real server and job worker, a browser with JavaScript off.
 
-describe('a guest’s erasure request in a browser', () => {
+describe('a guest’s access and erasure requests in a browser', () => {
   let shop: RunningShop;
   let browser: Browser;
   let running: BrowserShop;
@@ -23,8 +23,14 @@ describe('a guest’s erasure request in a browser', () => {
   });
   after(() => running?.stop());
 
-  test('ask, receive the code, confirm, receive the confirmation', async () => {
-    const email = 'sofia.kovalevskaya@example.com';
+  const email = 'sofia.kovalevskaya@example.com';
+  let number = '';
+  before(async () => {
+    number = await guestOrder();
+  });
+
+  /** The guest's order, placed as checkout places it. */
+  async function guestOrder(): Promise<string> {
     const ctx = shopContext(shop.runtime);
     const added = await addItem(ctx, { visitorToken: undefined }, { slug: 'gentle-oat-cleanser', quantity: 1 });
     assert.ok(added.ok);
@@ -35,21 +41,53 @@ describe('a guest’s erasure request in a browser', () => {
       { checkoutKey: randomUUID() },
     );
     assert.ok(placed.ok);
+    return placed.number;
+  }
 
+  const codesUsed: string[] = [];
+  /** Asks on the privacy center's guest form and answers with the code of the e-mail this request brings. */
+  async function askWithCode(page: Page, mailbox: Page, wish: 'A copy of my data' | 'Delete my data'): Promise<string> {
+    await page.getByLabel('E-mail').fill(email);
+    await page.getByLabel(wish).check();
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Enter your code');
+    // The subject carries the code: an earlier request's message is told apart by it.
+    await openMail(mailbox, shop.url, { subject: new RegExp(`verification code: (?!${codesUsed.join('|') || 'x'})\\d{6}`), to: email });
+    const code = /code is (\d{6})/.exec((await mailbox.locator('body').textContent()) ?? '')?.[1];
+    assert.ok(code, 'the code is in the message');
+    codesUsed.push(code);
+    return code;
+  }
+
+  test('a copy: ask, receive the code, confirm, read the copy once', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const mailbox = await context.newPage();
+    await page.goto(`${shop.url}/privacy-center`);
+    const code = await askWithCode(page, mailbox, 'A copy of my data');
+    await page.getByLabel('Code').fill(code);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Your copy is ready');
+    const link = page.url();
+    await page.getByRole('button', { name: 'Show it as a page' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Your data at Pledge');
+    const copy = (await page.locator('main').textContent()) ?? '';
+    assert.ok(copy.includes(number), 'the order is in the copy');
+    assert.match(copy, /Sofia Kovalevskaya/);
+    assert.match(copy, /Which of our staff looked at your data/);
+    await page.goto(link);
+    assert.doesNotMatch((await page.locator('h1').textContent()) ?? '', /Your copy is ready/, 'the link works once');
+    await context.close();
+  });
+
+  test('a deletion: ask, receive the code, confirm, receive the confirmation', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(`${shop.url}/privacy-center`);
     await page.getByRole('button', { name: 'Send me a code' }).click();
     assert.match((await page.locator('.field .error').first().textContent()) ?? '', /Enter an e-mail address/);
-    await page.getByLabel('E-mail').fill(email);
-    await page.getByLabel('Delete my data').check();
-    await page.getByRole('button', { name: 'Send me a code' }).click();
-    assert.equal(await page.locator('h1').textContent(), 'Enter your code');
-
     const mailbox = await context.newPage();
-    await openMail(mailbox, shop.url, { subject: /verification code/, to: email });
-    const code = /code is (\d{6})/.exec((await mailbox.locator('body').textContent()) ?? '')?.[1];
-    assert.ok(code, 'the code is in the message');
+    const code = await askWithCode(page, mailbox, 'Delete my data');
 
     await page.getByLabel('Code').fill(code === '000000' ? '111111' : '000000');
     await page.getByRole('button', { name: 'Confirm' }).click();
