@@ -8,7 +8,7 @@ import { retentionRules } from './privacy/retention/rules.ts';
 import { vaultMailSealer } from './privacy/vault/mail.ts';
 import { keyringFrom, type VaultContext } from './privacy/vault/service.ts';
 import { customers } from './shop/accounts/schema.ts';
-import { profile } from './shop/accounts/service.ts';
+import { PASSWORD_RESET_JOB, profile, sendPasswordReset } from './shop/accounts/service.ts';
 import { DESTROY_SALTS_JOB, destroyOldSalts } from './shop/analytics/service.ts';
 import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
 import { shopContext } from './shop/context.ts';
@@ -51,6 +51,7 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
       runtime.log.info({ sweep: result.sweepId, batches: result.batches, counts: result.counts }, 'retention sweep finished');
     },
   });
+  runtime.jobs.define<{ customerId: string | null }>({ name: PASSWORD_RESET_JOB, handler: async ({ customerId }) => sendPasswordReset(shopContext(runtime), customerId) });
   runtime.jobs.define<{ exportId: string }>({ name: PREPARE_EXPORT_JOB, handler: async ({ exportId }) => void (await prepareExport(privacyCenterContext(runtime), exportId)) });
   runtime.jobs.define<{ exportId: string }>({ name: EXPIRE_EXPORT_JOB, handler: async ({ exportId }) => void (await expireCopies(privacyCenterContext(runtime), [exportId])) });
   // Yesterday's analytics salt goes when the day ends (and is also swept by the first view of a new day).

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asc } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { outbox, type MailMessage } from '../../src/platform/mail/schema.ts';
 import { createShopApp } from '../../src/app.ts';
 import { testClock, type TestClock } from '../../src/platform/clock.ts';
 import { loadConfig } from '../../src/platform/config.ts';
+import { queryRows } from '../../src/platform/db/index.ts';
 import type { Runtime } from '../../src/platform/runtime.ts';
 import { openShopRuntime } from '../../src/runtime.ts';
 import { seedDemoCatalog } from '../../src/shop/catalog/seed.ts';
@@ -90,6 +91,14 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Waits until no job named `name` is waiting or running (the shop's job workers must be on). */
+export async function jobsSettled(shop: TestShop, name: string): Promise<void> {
+  await eventually(async () => {
+    const [row] = await queryRows<{ pending: number }>(shop.database.db, sql`select count(*)::int as pending from pgboss.job where name = ${name} and state in ('created', 'retry', 'active')`);
+    return row!.pending === 0;
+  }, 15_000, `${name} jobs to finish`);
 }
 
 /** Fetches a page with a form and returns its CSRF token and the cookie that goes with it. */

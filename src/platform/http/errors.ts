@@ -41,7 +41,8 @@ function normalise(error: FastifyError | HttpError | ZodError): Normalised {
   const known = error.code ? KNOWN[error.code] : undefined;
   if (known) return { status: known.status, code: error.code.toLowerCase(), message: known.message };
   const status = error.statusCode ?? 500;
-  if (status === 429) return { status, code: 'rate_limited', message: 'Too many requests. Please wait a minute and try again.' };
+  // The rate limiter's own refusals carry no code; a 429 of the shop's (a locked sign-in) keeps its message.
+  if (status === 429 && !error.code) return { status, code: 'rate_limited', message: 'Too many requests. Please wait a minute and try again.' };
   if ('validation' in error && error.validation) return { status: 400, code: 'invalid_input', message: error.message };
   if (status >= 400 && status < 500) {
     return { status, code: error.code ?? 'bad_request', message: error.message, ...('fields' in error && error.fields ? { fields: error.fields } : {}) };

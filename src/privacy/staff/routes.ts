@@ -77,6 +77,9 @@ export function staffRoutes(app: FastifyInstance, { database, clock, layout, con
     if (!form.ok) return page(reply, 'Staff sign-in', loginPage(csrfField(reply), { email: form.values.email, errors: form.errors }), 400);
     const result = await signIn(vault, form.data);
     if (!result.ok) return page(reply, 'Staff sign-in', loginPage(csrfField(reply), { email: form.data.email, failed: true }), 401);
+    // The session this browser had before (another member of staff's, or one planted on it) ends here.
+    const previous = request.cookies[STAFF_COOKIE];
+    if (previous) await signOut(vault, previous);
     reply.setCookie(STAFF_COOKIE, result.token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure });
     return reply.redirect('/admin', 303);
   });

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import { inTransaction } from '../../platform/db/index.ts';
 import { hashPassword, newToken, tokenHash, verifyPassword } from '../../platform/secrets.ts';
@@ -96,52 +96,56 @@ export type SignInResult = { ok: true; token: string; actor: StaffActor } | { ok
 
 /**
  * One answer for every failure — unknown e-mail, wrong password, wrong code, locked account — so the form tells
- * an attacker nothing. Five failures lock the account for fifteen minutes.
+ * an attacker nothing. Five failures lock the account for fifteen minutes. A wrong password costs the same work
+ * whether or not the address has an account: one look-up, one argon2 check, one failure count.
  */
 export async function signIn(ctx: VaultContext, input: { email: string; password: string; code: string }): Promise<SignInResult> {
   const now = ctx.clock.now();
-  const [row] = await ctx.db.select().from(staffAccounts).where(eq(staffAccounts.emailIndex, blindIndex(ctx.keys, 'email', input.email)));
+  const emailIndex = blindIndex(ctx.keys, 'email', input.email);
+  const [row] = await ctx.db.select().from(staffAccounts).where(eq(staffAccounts.emailIndex, emailIndex));
   const passwordOk = await verifyPassword(row?.passwordHash, input.password);
-  if (!row || !row.passwordHash) return { ok: false }; // unknown, or not set up yet
-  const locked = row.lockedUntil !== null && row.lockedUntil > now;
-  let secondFactorOk = false;
-  let recoveryCodeId: number | undefined;
-  if (passwordOk && !locked) {
-    const email = await open(ctx, row.unitId, place(row.id, 'email'), row.email);
-    const secret = await open(ctx, row.unitId, place(row.id, 'totp_secret'), row.totpSecret);
-    if (!isErased(email) && !isErased(secret)) {
-      if (/^\d{6}$/.test(input.code)) {
-        secondFactorOk = codeMatches(email, secret, input.code, now);
-      } else {
-        // Looked up by hash: the comparison never touches the code itself.
-        const [recovery] = await ctx.db
-          .select({ id: staffRecoveryCodes.id })
-          .from(staffRecoveryCodes)
-          .where(and(eq(staffRecoveryCodes.staffId, row.id), eq(staffRecoveryCodes.codeHash, tokenHash(input.code.trim().toLowerCase())), isNull(staffRecoveryCodes.usedAt)));
-        if (recovery) {
-          secondFactorOk = true;
-          recoveryCodeId = recovery.id;
-        }
-      }
-    }
-  }
-  if (locked || !passwordOk || !secondFactorOk) {
-    if (!locked) {
-      const failures = row.failedAttempts + 1;
-      const lock = failures >= LOCK_AFTER_FAILURES;
-      await ctx.db
-        .update(staffAccounts)
-        .set({ failedAttempts: lock ? 0 : failures, lockedUntil: lock ? new Date(now.getTime() + LOCK_MS) : row.lockedUntil })
-        .where(eq(staffAccounts.id, row.id));
-    }
+  const locked = row?.lockedUntil != null && row.lockedUntil > now;
+  const secondFactor = row && passwordOk && !locked ? await secondFactorOf(ctx, row, input.code, now) : undefined;
+  if (!row || !secondFactor) {
+    await countFailure(ctx, emailIndex, now);
     return { ok: false };
   }
   const token = await inTransaction(ctx.db, async (tx) => {
-    if (recoveryCodeId !== undefined) await tx.update(staffRecoveryCodes).set({ usedAt: now }).where(eq(staffRecoveryCodes.id, recoveryCodeId));
+    if (secondFactor.recoveryCodeId !== undefined) await tx.update(staffRecoveryCodes).set({ usedAt: now }).where(eq(staffRecoveryCodes.id, secondFactor.recoveryCodeId));
     await tx.update(staffAccounts).set({ failedAttempts: 0, lockedUntil: null, lastSignInAt: now }).where(eq(staffAccounts.id, row.id));
     return sessions.start(tx, row.id, now);
   });
   return { ok: true, token, actor: { kind: 'staff', staffId: row.id, roles: row.roles as Role[] } };
+}
+
+/** The TOTP code or an unused recovery code, checked; undefined when neither matches. */
+async function secondFactorOf(ctx: VaultContext, row: typeof staffAccounts.$inferSelect, code: string, now: Date): Promise<{ recoveryCodeId?: number } | undefined> {
+  const email = await open(ctx, row.unitId, place(row.id, 'email'), row.email);
+  const secret = await open(ctx, row.unitId, place(row.id, 'totp_secret'), row.totpSecret);
+  if (isErased(email) || isErased(secret)) return undefined;
+  if (/^\d{6}$/.test(code)) return codeMatches(email, secret, code, now) ? {} : undefined;
+  // Looked up by hash: the comparison never touches the code itself.
+  const [recovery] = await ctx.db
+    .select({ id: staffRecoveryCodes.id })
+    .from(staffRecoveryCodes)
+    .where(and(eq(staffRecoveryCodes.staffId, row.id), eq(staffRecoveryCodes.codeHash, tokenHash(code.trim().toLowerCase())), isNull(staffRecoveryCodes.usedAt)));
+  return recovery && { recoveryCodeId: recovery.id };
+}
+
+/**
+ * One failure counted against the address, in one statement whether or not it has an account (for an unknown one
+ * it changes nothing), and counted in the database so that simultaneous attempts cannot slip past the lock. A
+ * locked account counts nothing more until the lock ends.
+ */
+async function countFailure(ctx: VaultContext, emailIndex: Buffer, now: Date): Promise<void> {
+  const reachesLock = sql`${staffAccounts.failedAttempts} + 1 >= ${LOCK_AFTER_FAILURES}`;
+  await ctx.db
+    .update(staffAccounts)
+    .set({
+      failedAttempts: sql`case when ${reachesLock} then 0 else ${staffAccounts.failedAttempts} + 1 end`,
+      lockedUntil: sql`case when ${reachesLock} then ${new Date(now.getTime() + LOCK_MS).toISOString()}::timestamptz else ${staffAccounts.lockedUntil} end`,
+    })
+    .where(and(eq(staffAccounts.emailIndex, emailIndex), isNotNull(staffAccounts.passwordHash), or(isNull(staffAccounts.lockedUntil), lte(staffAccounts.lockedUntil, now))));
 }
 
 /** The signed-in staff member behind a session token, or undefined when it is unknown, idle too long or expired. */

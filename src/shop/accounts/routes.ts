@@ -15,6 +15,7 @@ import {
   resetPassword,
   resetTokenValid,
   SESSION_COOKIE,
+  SIGN_IN_LOCKED,
   signedInCustomer,
   signIn,
   signOut,
@@ -100,12 +101,13 @@ export function accountRoutes(app: FastifyInstance, { database, clock, layout, c
     if (!form.ok) return page(reply, 'Sign in', loginPage(csrfField(reply), { values: form.values, errors: form.errors }), 400);
     const result = await signIn(ctx, form.data);
     if (!result.ok) {
-      const message = result.unverified
-        ? 'Confirm your e-mail address first: we have sent you a new link.'
-        : 'That e-mail address and password did not match an account.';
-      return page(reply, 'Sign in', loginPage(csrfField(reply), { values: { email: form.data.email }, message }), 401);
+      const message = result.locked ? SIGN_IN_LOCKED : result.unverified ? 'Confirm your e-mail address first: we have sent you a new link.' : 'That e-mail address and password did not match an account.';
+      return page(reply, 'Sign in', loginPage(csrfField(reply), { values: { email: form.data.email }, message }), result.locked ? 429 : 401);
     }
-    // A new token at every sign-in: a session id planted before sign-in is worth nothing after it.
+    // A new token at every sign-in, and the session this browser had before ends: a session id planted before
+    // sign-in, or left by someone else, is worth nothing after it.
+    const previous = request.cookies[SESSION_COOKIE];
+    if (previous) await signOut(ctx, previous);
     reply.setCookie(SESSION_COOKIE, result.token, cookie);
     // What the visitor put in a cart before signing in joins the account's cart.
     const visitorCart = request.cookies[CART_COOKIE];

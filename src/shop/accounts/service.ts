@@ -5,6 +5,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
 import type { Jobs } from '../../platform/jobs.ts';
 import { queueMail, type MailSealer } from '../../platform/mail/service.ts';
+import { attemptCounter } from '../../platform/attempts.ts';
 import { hashPassword, newToken, tokenHash, verifyPassword } from '../../platform/secrets.ts';
 import { sessionStore } from '../../platform/sessions.ts';
 import { blindIndex, createUnit, isErased, openFields, sealFields, type VaultContext } from '../../privacy/vault/service.ts';
@@ -12,7 +13,9 @@ import { customers, customerSessions, customerTokens } from './schema.ts';
 
 // Customer accounts (seed 000 §1 "basic account information"; §7 adults only; §8 modify). Every answer that could
 // tell a stranger whether an address has an account is the same either way: registration, sign-in and password
-// reset all say "check your inbox" or "did not match", and the inbox gets the truth.
+// reset all say "check your inbox" or "did not match", and the inbox gets the truth. The work behind the answer is
+// the same too (database statements and argon2 runs; test/integration/account-security.test.ts counts them), so
+// its time tells no more than its words.
 
 export type AccountContext = VaultContext & { jobs: Jobs; sealer: MailSealer; baseUrl: string; shopName: string };
 
@@ -20,16 +23,24 @@ export const VERIFY_VALID_MS = 24 * 60 * 60 * 1000;
 export const RESET_VALID_MS = 60 * 60 * 1000;
 export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
 export const SESSION_MAX_MS = 30 * 24 * 60 * 60 * 1000;
+/** Ten failed sign-ins with one address within 15 minutes lock it for 15 minutes, account or not. */
+export const SIGN_IN_LOCK = { max: 10, windowMs: 15 * 60 * 1000, lockMs: 15 * 60 * 1000, capacity: 100_000 };
+export const SIGN_IN_LOCKED = 'Too many failed sign-ins with this address. Wait 15 minutes and try again, or choose a new password.';
+export const PASSWORD_RESET_JOB = 'account.password-reset';
 
 const sessions = sessionStore(customerSessions, { key: 'customerId', column: customerSessions.customerId }, { idleMs: SESSION_IDLE_MS, maxMs: SESSION_MAX_MS });
 const place = (customerId: string, column: string) => ({ table: 'customer_account', column, rowId: customerId });
 
 type Account = typeof customers.$inferSelect;
 
-async function findByEmail(ctx: VaultContext, email: string): Promise<Account | undefined> {
-  const [row] = await ctx.db.select().from(customers).where(eq(customers.emailIndex, blindIndex(ctx.keys, 'email', email)));
+const failedSignIns = attemptCounter(SIGN_IN_LOCK);
+
+async function findByIndex(ctx: VaultContext, emailIndex: Buffer): Promise<Account | undefined> {
+  const [row] = await ctx.db.select().from(customers).where(eq(customers.emailIndex, emailIndex));
   return row;
 }
+
+const findByEmail = (ctx: VaultContext, email: string) => findByIndex(ctx, blindIndex(ctx.keys, 'email', email));
 
 export type Profile = { id: string; unitId: string; name: string; email: string };
 
@@ -61,7 +72,12 @@ async function mail(ctx: AccountContext, tx: Tx, account: Pick<Profile, 'id' | '
 
 export type Registration = { name: string; email: string; password: string };
 
-/** Registers an account and mails a verification link; an address that already has an account gets a notice instead. */
+/**
+ * Registers an account and mails a verification link; an address that already has an account gets a notice
+ * instead, with a link to choose a new password. Both ways cost one look-up, one argon2 hash, and in one
+ * transaction the unit's key (made, or read), the account's row (written, or its older reset links withdrawn), a
+ * single-use link and the message.
+ */
 export async function register(ctx: AccountContext, input: Registration): Promise<void> {
   const existing = await findByEmail(ctx, input.email);
   const passwordHash = await hashPassword(input.password);
@@ -69,10 +85,10 @@ export async function register(ctx: AccountContext, input: Registration): Promis
     const vault = { ...ctx, db: tx };
     if (existing) {
       const known = await profileOf(vault, existing);
-      if (known) {
-        await mail(ctx, tx, known, 'already-registered', `Your ${ctx.shopName} account`,
-          `Someone, perhaps you, tried to create a ${ctx.shopName} account with this address, which already has one.\n\nSign in: ${ctx.baseUrl}/account/login\nForgot your password? ${ctx.baseUrl}/account/reset\n\nIf it was not you, you can ignore this message.`);
-      }
+      if (!known) return;
+      const reset = await issueResetLink(ctx, tx, known.id);
+      await mail(ctx, tx, known, 'already-registered', `Your ${ctx.shopName} account`,
+        `Someone, perhaps you, tried to create a ${ctx.shopName} account with this address, which already has one.\n\nSign in: ${ctx.baseUrl}/account/login\nForgot your password? Choose a new one (the link works once, for one hour):\n${ctx.baseUrl}/account/reset/${reset}\n\nIf it was not you, you can ignore this message.`);
       return;
     }
     const id = randomUUID();
@@ -124,11 +140,23 @@ export async function verifyEmail(ctx: VaultContext, token: string): Promise<boo
   });
 }
 
-export type SignInResult = { ok: true; token: string; customerId: string } | { ok: false; unverified?: true };
+export type SignInResult = { ok: true; token: string; customerId: string } | { ok: false; unverified?: true; locked?: true };
 
+/**
+ * A wrong password costs what an unknown address costs: one look-up and one argon2 check. Failures are counted by
+ * the address's blind index, account or not, so the lock-out (SIGN_IN_LOCK) tells no one which addresses have one.
+ */
 export async function signIn(ctx: AccountContext, input: { email: string; password: string }): Promise<SignInResult> {
-  const account = await findByEmail(ctx, input.email);
-  if (!(await verifyPassword(account?.passwordHash, input.password)) || !account) return { ok: false };
+  const emailIndex = blindIndex(ctx.keys, 'email', input.email);
+  const attempts = emailIndex.toString('base64');
+  const now = ctx.clock.now();
+  if (failedSignIns.locked(attempts, now)) return { ok: false, locked: true };
+  const account = await findByIndex(ctx, emailIndex);
+  if (!(await verifyPassword(account?.passwordHash, input.password)) || !account) {
+    failedSignIns.failed(attempts, now);
+    return { ok: false };
+  }
+  failedSignIns.succeeded(attempts);
   if (!account.emailVerifiedAt) {
     // Only someone who knows the password learns the account exists; they get a fresh link.
     await inTransaction(ctx.db, async (tx) => {
@@ -137,7 +165,6 @@ export async function signIn(ctx: AccountContext, input: { email: string; passwo
     });
     return { ok: false, unverified: true };
   }
-  const now = ctx.clock.now();
   const token = await inTransaction(ctx.db, async (tx) => {
     await tx.update(customers).set({ lastActiveAt: now }).where(eq(customers.id, account.id));
     return sessions.start(tx, account.id, now);
@@ -171,19 +198,30 @@ export async function signOut(ctx: VaultContext, token: string): Promise<void> {
   await sessions.end(ctx.db, token);
 }
 
-/** Mails a reset link if the address has an account; the caller shows the same page either way. */
+/**
+ * Asks for a reset link; the caller shows the same page either way. Known or not, the request costs one look-up
+ * and one job: the job (sendPasswordReset) mails the link when there is an account.
+ */
 export async function requestPasswordReset(ctx: AccountContext, email: string): Promise<void> {
   const account = await findByEmail(ctx, email);
-  // No password is checked on either path, so none is faked here: a dummy argon2 run for unknown addresses made
-  // them the slow case. The known path still costs one more transaction (left for the timing work of issue 10).
+  await ctx.jobs.send(PASSWORD_RESET_JOB, { customerId: account?.id ?? null }, { within: ctx.db });
+}
+
+/** The reset job: a new single-use link, mailed to the account's address (nothing for an unknown address). */
+export async function sendPasswordReset(ctx: AccountContext, customerId: string | null): Promise<void> {
+  const account = customerId === null ? undefined : await profile(ctx, customerId);
   if (!account) return;
   await inTransaction(ctx.db, async (tx) => {
-    const known = await profileOf({ ...ctx, db: tx }, account);
-    if (!known) return;
-    const token = await issueToken(ctx, tx, account.id, 'reset_password');
-    await mail(ctx, tx, known, 'reset', `Reset your ${ctx.shopName} password`,
+    const token = await issueResetLink(ctx, tx, account.id);
+    await mail(ctx, tx, account, 'reset', `Reset your ${ctx.shopName} password`,
       `Someone asked to reset the password of your ${ctx.shopName} account.\n\nChoose a new password (the link works once, for one hour):\n${ctx.baseUrl}/account/reset/${token}\n\nIf it was not you, ignore this message: your password stays as it is.`);
   });
+}
+
+/** A new reset link, which withdraws the account's earlier unused ones: only the latest message's link works. */
+async function issueResetLink(ctx: AccountContext, tx: Tx, customerId: string): Promise<string> {
+  await tx.delete(customerTokens).where(and(eq(customerTokens.customerId, customerId), eq(customerTokens.purpose, 'reset_password'), isNull(customerTokens.usedAt)));
+  return issueToken(ctx, tx, customerId, 'reset_password');
 }
 
 export async function resetTokenValid(ctx: VaultContext, token: string): Promise<boolean> {

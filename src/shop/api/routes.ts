@@ -4,7 +4,7 @@ import type { Platform } from '../../platform/http/app.ts';
 import { compressPage, sendCompressed } from '../../platform/http/compression.ts';
 import { httpError } from '../../platform/http/errors.ts';
 import { inTransaction } from '../../platform/db/index.ts';
-import { profile, register, SESSION_COOKIE, signIn, signOut, updateName } from '../accounts/service.ts';
+import { profile, register, SESSION_COOKIE, SIGN_IN_LOCKED, signIn, signOut, updateName } from '../accounts/service.ts';
 import { CART_COOKIE, problemError, rememberCart } from '../cart/routes.ts';
 import { addItem, mergeVisitorCart, removeItem, setQuantity, viewCart, type CartResult } from '../cart/service.ts';
 import { createCatalogCache, type CatalogCache } from '../catalog/cache.ts';
@@ -297,6 +297,7 @@ export function storeRoutes(platform: Platform): StoreRoute[] {
         const visitorCart = visitorCartOf(request);
         const result = await signIn(ctx, body);
         if (!result.ok) {
+          if (result.locked) throw httpError(429, 'sign_in_locked', SIGN_IN_LOCKED);
           throw result.unverified
             ? httpError(401, 'email_not_confirmed', 'Confirm your e-mail address first: we have sent you a new link.')
             : httpError(401, 'invalid_credentials', 'That e-mail address and password did not match an account.');
