@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon, { type Result } from 'autocannon';
 import { sql } from 'drizzle-orm';
@@ -16,6 +14,7 @@ import { payOrder, placeOrder } from '../src/shop/checkout/service.ts';
 import { shopContext } from '../src/shop/context.ts';
 import { cardSchema } from '../src/shop/payments/testpay/service.ts';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
+import { HOST, launch, pledgeEnv, stop, tempDir, waitFor200, type Server } from './servers.ts';
 
 // `npm run bench:retention [-- --scale F] [--duration N]`: on PostgreSQL, 1,000,000 expired analytics and outbox rows
 // plus 100,000 expired orders (clones in SQL of one order placed and paid through the services), then the retention
@@ -23,13 +22,9 @@ import { freePort, startPostgres } from '../test/support/postgres.ts';
 // swept per kind (checked in SQL: every expired row gone, every recent one kept), the sweep's time, and the
 // listing's p99 before and during the sweep. Writes the run to bench/results/retention-<date>.json.
 
-const ROOT = path.dirname(import.meta.dirname);
-const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
-const HOST = '127.0.0.1';
 const LISTING = '/';
 const CONNECTIONS = 10;
 const WARMUP_S = 2;
-const START_TIMEOUT_MS = 60_000;
 const SWEEP_TARGET_S = 60;
 const P99_TARGET_RATIO = 2;
 /** Rows the sweep must take, at --scale 1 (the issue's figures). */
@@ -39,7 +34,6 @@ const RECENT = 1000;
 const USAGE = 'usage: npm run bench:retention -- [--scale F (0 < F ≤ 1, default 1)] [--duration SECONDS (1-600, default 10)]';
 
 type Options = { scale: number; duration: number };
-type Server = { name: string; process: ChildProcess; base: string; alive(): boolean; output(): string };
 type Counts = {
   pageViewsExpired: number;
   pageViewsRecent: number;
@@ -74,75 +68,6 @@ function parseOptions(args: string[]): Options {
   const duration = values.duration === undefined ? 10 : Number(values.duration);
   if (!Number.isInteger(duration) || duration < 1 || duration > 600) fail(`--duration must be a whole number from 1 to 600 (got ${JSON.stringify(values.duration)})`);
   return { scale, duration };
-}
-
-// Whatever ends this process, no child it started outlives it and no temporary directory is left behind.
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** The settings of the setup, the server and the sweep alike: one database, one master key. */
-function pledgeEnv(dir: string, databaseUrl: string, masterKey: Buffer): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
-    PLEDGE_MASTER_KEY: masterKey.toString('base64'),
-    PLEDGE_DATA_DIR: path.join(dir, 'data'),
-    PLEDGE_MAIL_DIR: path.join(dir, 'mail'),
-    PLEDGE_LOG_LEVEL: 'warn',
-    // production would demand more settings; development serves the same pages and sweeps the same way.
-    NODE_ENV: 'development',
-    // Every request comes from this one address.
-    PLEDGE_FORM_RATE_LIMIT: '100000000',
-  };
-}
-
-function launch(name: string, args: string[], env: Record<string, string>, base = ''): Server {
-  // Settings from the caller's shell (a DATABASE_URL above all) must not leak into the children.
-  const inherited = Object.entries(process.env).filter(([key]) => !/^(PLEDGE_|DATABASE_URL$|SMTP_URL$|PORT$|HOST$|NODE_ENV$)/.test(key));
-  const child = spawn(NODE, args, { cwd: ROOT, env: { ...Object.fromEntries(inherited), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let running = true;
-  let output = '';
-  const stopped = () => {
-    running = false;
-    children.delete(child);
-  };
-  child.once('exit', stopped);
-  child.once('error', (error) => {
-    output += `\n${error.message}`;
-    stopped();
-  });
-  // The pipes must be drained or a chatty child blocks; only the tail is kept.
-  const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return { name, process: child, base, alive: () => running, output: () => output };
-}
-
-async function waitFor200(server: Server, urlPath: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (!server.alive()) throw new Error(`${server.name} exited before GET ${urlPath} answered 200. Its output:\n${server.output()}`);
-    if (Date.now() > deadline) throw new Error(`${server.name} did not answer 200 on GET ${urlPath} within ${START_TIMEOUT_MS / 1000} s. Its output:\n${server.output()}`);
-    const status = await fetch(server.base + urlPath, { signal: AbortSignal.timeout(2000) }).then(
-      async (response) => (await response.arrayBuffer(), response.status),
-      () => 0, // not listening yet
-    );
-    if (status === 200) return;
-    await sleep(100);
-  }
-}
-
-async function stop(server: Server): Promise<void> {
-  if (!server.alive()) return;
-  const exited = new Promise((resolve) => server.process.once('exit', resolve));
-  server.process.kill('SIGTERM');
-  const timer = setTimeout(() => server.process.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 const sized = (n: number, scale: number) => Math.max(1, Math.round(n * scale));
@@ -272,7 +197,7 @@ async function sweepUnderLoad(server: Server, env: Record<string, string>): Prom
   const load = autocannon({ url: server.base + LISTING, connections: CONNECTIONS, duration: 3600 });
   const started = performance.now();
   const sweep = launch('pledge retention sweep', ['src/cli.ts', 'retention', 'sweep'], env);
-  const exitCode = await new Promise<number | null>((resolve) => sweep.process.once('exit', (code) => resolve(code)));
+  const exitCode = (await sweep.exited).code;
   const seconds = (performance.now() - started) / 1000;
   load.stop();
   const result = loadOf(await load);
@@ -297,11 +222,10 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   // Other work on the machine competes for its cores: the run records how busy it was.
   const loadAtStart = os.loadavg()[0]!.toFixed(1);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-bench-retention-'));
-  tempDirs.push(dir);
+  const dir = tempDir('pledge-bench-retention-');
   const postgres = await startPostgres({ durable: true });
   try {
-    const env = pledgeEnv(dir, await postgres.createDatabase('pledge_bench_retention'), randomBytes(32));
+    const env = pledgeEnv(dir, await postgres.createDatabase('pledge_bench_retention'));
     console.error('· migrating, seeding the demo catalogue, placing and paying the model order');
     const modelOrderId = await placeModelOrder(env);
     console.error(`· writing the expired rows (scale ${options.scale})`);

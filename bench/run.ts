@@ -1,19 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import { migrateDatabase, openDatabase } from '../src/platform/db/index.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { deriveKey } from '../src/platform/keys.ts';
-import { products } from '../src/shop/catalog/schema.ts';
-import { testPay } from '../src/shop/payments/testpay/service.ts';
-import { seedDemoCatalog } from '../src/shop/catalog/seed.ts';
+import { randomUUID } from 'node:crypto';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
+import { buyer, cardToken, CHECKOUT_PRODUCT, HOST, launch, launchPledge, prepareDatabase, rssMb, stop, tempDir, waitFor200, withServer, type Server } from './servers.ts';
 
 // `npm run bench [-- --duration N] [--connections N] [--only pglite|postgres]`: load-tests a Fastify hello-world,
 // then Pledge's home page, a product page (also for visitors with analytics off and on), a search, the store API's product list, add-to-cart and whole checkouts
@@ -21,29 +13,20 @@ import { freePort, startPostgres } from '../test/support/postgres.ts';
 // bench/results/latest.json. Every server is a child process, so that on a small machine
 // the server and the load generator each get a core. Targets are printed for information; they never fail a run.
 
-const ROOT = path.dirname(import.meta.dirname);
-const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
-const HOST = '127.0.0.1';
 const WARMUP_S = 2;
-const START_TIMEOUT_MS = 60_000;
 const COLD_START_TARGET_MS = 3000;
 const LISTING = '/';
 const PRODUCT = '/products/velvet-matte-lipstick';
 const SEARCH = '/search?q=lipstick';
 const STORE_API_LIST = '/api/store/products';
 const ADD_TO_CART = '/api/store/cart/items';
-/** Bought by every checkout; the bench gives it stock enough for any run. */
-const CHECKOUT_PRODUCT = 'hyaluronic-water-gel';
 const CHECKOUT_TARGET = 300;
 /** The product page with analytics on may serve at most 10% fewer requests than with it off. */
 const ANALYTICS_TARGET = 0.9;
-/** The servers' master key, so that this process can make TestPay tokens they accept (see cardToken). */
-const MASTER_KEY = randomBytes(32);
 const USAGE = 'usage: npm run bench -- [--duration SECONDS (1-600, default 10)] [--connections N (1-1000, default 50)] [--only pglite|postgres]';
 
 type Engine = 'pglite' | 'postgres';
 type Options = { duration: number; connections: number; only: Engine | undefined };
-type Server = { name: string; process: ChildProcess; base: string; alive(): boolean; output(): string };
 type Row = {
   scenario: string;
   path: string;
@@ -94,109 +77,6 @@ function parseOptions(args: string[]): Options {
   };
 }
 
-// Whatever ends this process, no server it started outlives it and no temporary directory is left behind.
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of tempDirs) {
-    try {
-      fs.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // a SIGKILLed child may still be writing; a leftover directory in the OS temp dir is harmless
-    }
-  }
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-bench-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-function launch(name: string, port: number, args: string[], env: Record<string, string> = {}): Server {
-  // Settings from the caller's shell (a DATABASE_URL above all) must not leak into the servers under test.
-  const inherited = Object.entries(process.env).filter(([key]) => !/^(PLEDGE_|DATABASE_URL$|SMTP_URL$|PORT$|HOST$|NODE_ENV$)/.test(key));
-  const child = spawn(NODE, args, { cwd: ROOT, env: { ...Object.fromEntries(inherited), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let running = true;
-  let output = '';
-  const stopped = () => {
-    running = false;
-    children.delete(child);
-  };
-  child.once('exit', stopped);
-  child.once('error', (error) => {
-    output += `\n${error.message}`;
-    stopped();
-  });
-  // The pipes must be drained or a chatty child blocks; only the tail is kept, to show when the server fails.
-  const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return { name, process: child, base: `http://${HOST}:${port}`, alive: () => running, output: () => output };
-}
-
-function launchPledge(port: number, dir: string, databaseUrl?: string): Server {
-  return launch(`Pledge on ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`, port, ['src/cli.ts', 'serve', '--seed-if-empty', '--port', String(port)], {
-    PLEDGE_DATA_DIR: path.join(dir, 'data'),
-    PLEDGE_MAIL_DIR: path.join(dir, 'mail'),
-    PLEDGE_LOG_LEVEL: 'warn',
-    // production would demand a master key and more; development serves the same pages.
-    NODE_ENV: 'development',
-    // Every request comes from this one address: the per-client limit on forms and API writes would stop the run.
-    PLEDGE_FORM_RATE_LIMIT: '100000000',
-    PLEDGE_MASTER_KEY: MASTER_KEY.toString('base64'),
-    HOST,
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-  });
-}
-
-/** Resolves once `urlPath` answers 200; fails with the server's output if it exits or takes over 60 s. */
-async function waitFor200(server: Server, urlPath: string, intervalMs: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (!server.alive()) throw new Error(`${server.name} exited before GET ${urlPath} answered 200. Its output:\n${server.output()}`);
-    if (Date.now() > deadline) throw new Error(`${server.name} did not answer 200 on GET ${urlPath} within ${START_TIMEOUT_MS / 1000} s. Its output:\n${server.output()}`);
-    const status = await fetch(server.base + urlPath, { signal: AbortSignal.timeout(2000) }).then(
-      async (response) => (await response.arrayBuffer(), response.status),
-      () => 0, // not listening yet
-    );
-    if (status === 200) return;
-    await sleep(intervalMs);
-  }
-}
-
-async function stop(server: Server): Promise<void> {
-  if (!server.alive()) return;
-  const exited = new Promise((resolve) => server.process.once('exit', resolve));
-  server.process.kill('SIGTERM');
-  // A server that ignores SIGTERM must not hang the run.
-  const timer = setTimeout(() => server.process.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Starts a server, runs `body` against it and stops it again, even when `body` fails. */
-async function withServer<T>(start: (port: number) => Server, readyPath: string, body: (server: Server) => Promise<T>): Promise<T> {
-  const server = start(await freePort());
-  try {
-    await waitFor200(server, readyPath, 50);
-    return await body(server);
-  } finally {
-    await stop(server);
-  }
-}
-
-function rssMb(pid: number | undefined): number | null {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Number(kb) / 1024;
-  } catch {
-    return null; // not Linux
-  }
-}
-
 async function measure(scenario: string, server: Server, urlPath: string, options: Options, headers: Record<string, string> = {}): Promise<Row> {
   // One request first, so that a wrong page (a 404 from a missing product) fails loudly instead of being measured.
   const check = await fetch(server.base + urlPath, { headers, signal: AbortSignal.timeout(10_000) });
@@ -244,19 +124,6 @@ async function measureAddToCart(scenario: string, server: Server, options: Optio
   return { scenario, path: `POST ${ADD_TO_CART}`, requestsPerSec: result.requests.mean, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx, rssMb: rssMb(server.process.pid) };
 }
 
-const BUYER = {
-  email: 'buyer@example.com',
-  address: { recipientName: 'Bench Buyer', line1: '1 Example Street', city: 'Springfield', region: 'IL', postcode: '62701', country: 'US', phone: '+1 555 0100' },
-  shippingOption: 'standard',
-};
-
-/**
- * A card token as TestPay's endpoint would answer it. In production the card is tokenized by the provider's
- * servers, not the shop's, so the benchmark makes tokens itself and measures only what the shop does.
- */
-const tokenizer = testPay({ db: undefined as never, clock: systemClock, secret: deriveKey(MASTER_KEY, 'testpay-token-signing') });
-const cardToken = () => tokenizer.tokenize({ number: '4242424242424242', expMonth: 12, expYear: 2040, cvc: '123' }).token;
-
 /** One whole guest checkout through the store API, as a client does it: add to cart, then check out and pay. */
 async function checkoutOnce(base: string): Promise<boolean> {
   const json = { 'content-type': 'application/json' };
@@ -267,7 +134,7 @@ async function checkoutOnce(base: string): Promise<boolean> {
   const order = await fetch(`${base}/api/store/checkout`, {
     method: 'POST',
     headers: { ...json, 'x-cart-token': cartToken, 'idempotency-key': randomUUID() },
-    body: JSON.stringify({ ...BUYER, cardToken: cardToken() }),
+    body: JSON.stringify({ ...buyer(), cardToken: cardToken() }),
   });
   await order.arrayBuffer();
   return order.status === 201;
@@ -295,21 +162,6 @@ async function measureCheckouts(scenario: string, server: Server, options: Optio
   const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
   const ordersPerSec = latencies.length / options.duration;
   return { scenario, path: 'add to cart + POST /api/store/checkout', requestsPerSec: ordersPerSec * 2, ordersPerSec, p50Ms: at(0.5), p99Ms: at(0.99), errors: 0, non2xx: failed, rssMb: rssMb(server.process.pid) };
-}
-
-/**
- * Migrates and seeds the bench database before the server starts, with stock enough that checkouts never run
- * out during a run (the demo's realistic stock would sell out in seconds).
- */
-async function prepareDatabase(dir: string, databaseUrl: string | undefined): Promise<void> {
-  const database = await openDatabase({ databaseUrl, dataDir: path.join(dir, 'data', 'pglite') });
-  try {
-    await migrateDatabase(database);
-    await seedDemoCatalog({ db: database.db, clock: systemClock });
-    await database.db.update(products).set({ stock: 100_000_000 }).where(eq(products.slug, CHECKOUT_PRODUCT));
-  } finally {
-    await database.close();
-  }
 }
 
 async function benchPledge(engine: Engine, dir: string, options: Options, databaseUrl?: string): Promise<Row[]> {
@@ -396,7 +248,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let coldStart: number | undefined;
 
-  rows.push(await withServer((port) => launch('hello-world', port, ['bench/hello.ts', String(port)]), '/', (server) => measure('hello-world', server, '/', options)));
+  rows.push(await withServer((port) => launch('hello-world', ['bench/hello.ts', String(port)], {}, `http://${HOST}:${port}`), '/', (server) => measure('hello-world', server, '/', options)));
   if (options.only !== 'postgres') {
     const dir = tempDir();
     rows.push(...(await benchPledge('pglite', dir, options)));
