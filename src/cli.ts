@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
+import { fasterImports } from './platform/imports.ts';
 import { progressBar } from './platform/progress.ts';
 
 // The `pledge` command: `npm run pledge -- <command> [options]`. Each command loads what it needs when it runs,
@@ -497,3 +498,4 @@ export async function main(argv: string[]): Promise<number> {
 if (import.meta.main) {
   process.exitCode = await main(process.argv.slice(2));
 }
+  fasterImports();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { DAY_MS } from '../../src/platform/clock.ts';
 import { queryRows } from '../../src/platform/db/index.ts';
 import { pageViews } from '../../src/shop/analytics/schema.ts';
@@ -116,6 +116,15 @@ forEachDatabase('recommendations', (kind) => {
 
     // Without performance consent nothing was counted, and no table has a row more or less: the picks are not kept.
     assert.deepEqual(await settledCounts(), before);
+
+    // The picks follow the catalogue: a product that sells out leaves them once the catalogue's pages are renewed.
+    await shop.database.db.update(products).set({ stock: 0 }).where(eq(products.slug, 'cleansing-balm'));
+    const renewed = await eventually(async () => {
+      const again = linked(section((await view('peptide-eye-cream', `${cookies.experienceOnly!}; ${history}`)).body, 'picked-for-you'));
+      return !again.includes('cleansing-balm') && again;
+    });
+    assert.deepEqual(renewed.slice(0, 1), ['ceramide-barrier-cream']);
+    await shop.database.db.update(products).set({ stock: 70 }).where(eq(products.slug, 'cleansing-balm'));
   });
 
   test('no picks without shopping-experience consent, after refusing it, or under GPC', async () => {

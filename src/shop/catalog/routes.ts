@@ -5,7 +5,7 @@ import { html, type Html } from '../../platform/http/html.ts';
 import { sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { withConsentNotice } from '../../privacy/consent/routes.ts';
 import { mustAsk } from '../../privacy/consent/service.ts';
-import { alsoViewed, personalSuggestions, recentlyViewed, rememberView } from '../recommendations/service.ts';
+import { alsoViewed, personalSuggestions, recentlyViewed, rememberView, suggestionIndex } from '../recommendations/service.ts';
 import { suggestionsView, withPersonalSuggestions } from '../recommendations/views.ts';
 import { createCatalogCache } from './cache.ts';
 import { productImageSvg, UPLOADED_PICTURE_FILE } from './images.ts';
@@ -133,7 +133,8 @@ export function catalogRoutes(app: FastifyInstance, { database, clock, layout, c
     const recent = recentlyViewed(request).filter((s) => s !== slug);
     rememberView(request, reply, slug, config.env === 'production');
     if (recent.length === 0) return sendCompressed(request, reply, bytes, 'text/html; charset=utf-8');
-    return sendPrivatePage(reply, withPersonalSuggestions(bytes.identity, await personalSuggestions(ctx, slug, recent)));
+    const index = await cache.get('suggestion-index', () => suggestionIndex(ctx));
+    return sendPrivatePage(reply, withPersonalSuggestions(bytes.identity, personalSuggestions(index, slug, recent)));
   });
 
   app.get('/search', async (request, reply) => {

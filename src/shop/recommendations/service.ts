@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { isNull, sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { queryRows, type Executor } from '../../platform/db/index.ts';
 import { RECENTLY_VIEWED_COOKIE } from '../../privacy/cookies.ts';
@@ -55,32 +55,57 @@ export function rememberView(request: FastifyRequest, reply: FastifyReply, slug:
 /** A visitor's own suggestions: what they viewed (still on sale), and picks from those products' categories and brands. */
 export type Personal = { recent: Suggestion[]; picks: Suggestion[] };
 
+/** A product on sale as the picks see it. */
+type Candidate = Suggestion & { brand: string; categoryId: number; variantGroup: string | null; position: number; pickable: boolean };
+
 /**
- * One query for both lists. `viewing` is the product on screen: it counts among what the visitor viewed (it is the
- * latest) but is not listed again. A pick is a listed product in stock, sharing a category or a brand with the
- * viewed products, scored by how many of them it shares each with, never one of them or a variant of one.
+ * What the visitor's own suggestions are made from: every product on sale, by slug, category and brand. It is the
+ * same for everyone, so it is cached with the catalogue's pages (and dropped with them when the catalogue changes):
+ * a query per private page had cost more than all the rest of the page.
  */
-export async function personalSuggestions(ctx: { db: Executor }, viewing: string, recent: string[]): Promise<Personal> {
-  if (recent.length === 0) return { recent: [], picks: [] };
-  const rows = await queryRows<Suggestion & { pick: boolean }>(
-    ctx.db,
-    sql`with seen as (
-          select id, slug, name, brand, category_id, variant_group from ${products}
-          where slug in (${sql.join([viewing, ...recent].map((slug) => sql`${slug}`), sql`, `)}) and archived_at is null
-        )
-        select slug, name, false as pick from seen where slug <> ${viewing}
-        union all
-        (select p.slug, p.name, true from ${products} p
-          where p.listed and p.archived_at is null and p.stock > 0
-            and exists (select 1 from seen s where s.category_id = p.category_id or s.brand = p.brand)
-            and not exists (select 1 from seen s where s.id = p.id or s.variant_group = p.variant_group)
-          order by (select count(*) from seen s where s.category_id = p.category_id) + (select count(*) from seen s where s.brand = p.brand) desc, p.position, p.name
-          limit ${SUGGESTIONS})`,
-  );
-  const viewed = rows.filter((r) => !r.pick);
+export type SuggestionIndex = { bySlug: Map<string, Candidate>; byCategory: Map<number, Candidate[]>; byBrand: Map<string, Candidate[]> };
+
+export async function suggestionIndex(ctx: { db: Executor }): Promise<SuggestionIndex> {
+  const rows = await ctx.db
+    .select({
+      slug: products.slug,
+      name: products.name,
+      brand: products.brand,
+      categoryId: products.categoryId,
+      variantGroup: products.variantGroup,
+      position: products.position,
+      pickable: sql<boolean>`${products.listed} and ${products.stock} > 0`,
+    })
+    .from(products)
+    .where(isNull(products.archivedAt));
+  const index: SuggestionIndex = { bySlug: new Map(), byCategory: new Map(), byBrand: new Map() };
+  const add = <K>(map: Map<K, Candidate[]>, key: K, row: Candidate) => void (map.get(key)?.push(row) ?? map.set(key, [row]));
+  for (const row of rows) {
+    index.bySlug.set(row.slug, row);
+    add(index.byCategory, row.categoryId, row);
+    add(index.byBrand, row.brand, row);
+  }
+  return index;
+}
+
+/**
+ * `viewing` is the product on screen: it counts among what the visitor viewed (it is the latest) but is not listed
+ * again. A pick is a listed product in stock sharing a category or a brand with the viewed products, scored by how
+ * many of them it shares each with (then in storefront order), and never one of them or a variant of one.
+ */
+export function personalSuggestions(index: SuggestionIndex, viewing: string, recent: string[]): Personal {
+  const seen = [viewing, ...recent].flatMap((slug) => index.bySlug.get(slug) ?? []);
+  const shares = (c: Candidate) => seen.filter((s) => s.categoryId === c.categoryId).length + seen.filter((s) => s.brand === c.brand).length;
+  const ruledOut = (c: Candidate) => seen.some((s) => s.slug === c.slug || (s.variantGroup !== null && s.variantGroup === c.variantGroup));
+  const candidates = new Set(seen.flatMap((s) => [...index.byCategory.get(s.categoryId)!, ...index.byBrand.get(s.brand)!]));
+  const picks = [...candidates]
+    .filter((c) => c.pickable && !ruledOut(c))
+    .map((c) => ({ c, score: shares(c) }))
+    .sort((a, b) => b.score - a.score || a.c.position - b.c.position || a.c.name.localeCompare(b.c.name))
+    .slice(0, SUGGESTIONS);
   return {
-    recent: recent.flatMap((slug) => viewed.filter((r) => r.slug === slug).map(({ name }) => ({ slug, name }))),
-    picks: rows.filter((r) => r.pick).map(({ slug, name }) => ({ slug, name })),
+    recent: recent.flatMap((slug) => index.bySlug.get(slug) ?? []).map(({ slug, name }) => ({ slug, name })),
+    picks: picks.map(({ c: { slug, name } }) => ({ slug, name })),
   };
 }
 
