@@ -52,7 +52,7 @@ function guardRootQueries<T extends object>(client: T, methods: (keyof T)[]): vo
 /**
  * PostgreSQL's default 128 MB of shared buffers is touched as PGlite starts, and so resident in the process from its
  * first second: the largest part of its memory. An embedded shop's database is a few megabytes and the files it reads
- * stay in the OS page cache, so 16 MB cost nothing measurable in the benchmark and keep the server under 400 MB RSS.
+ * stay in the OS page cache: 16 MB took ~130 MB off the server's resident memory (measured on the seeded demo shop).
  */
 const PGLITE_SHARED_BUFFERS = '16MB';
 
