@@ -95,12 +95,15 @@ export async function suggestionIndex(ctx: { db: Executor }): Promise<Suggestion
  */
 export function personalSuggestions(index: SuggestionIndex, viewing: string, recent: string[]): Personal {
   const seen = [viewing, ...recent].flatMap((slug) => index.bySlug.get(slug) ?? []);
-  const shares = (c: Candidate) => seen.filter((s) => s.categoryId === c.categoryId).length + seen.filter((s) => s.brand === c.brand).length;
-  const ruledOut = (c: Candidate) => seen.some((s) => s.slug === c.slug || (s.variantGroup !== null && s.variantGroup === c.variantGroup));
-  const candidates = new Set(seen.flatMap((s) => [...index.byCategory.get(s.categoryId)!, ...index.byBrand.get(s.brand)!]));
+  const tally = <K>(keys: K[]) => keys.reduce((counts, key) => counts.set(key, (counts.get(key) ?? 0) + 1), new Map<K, number>());
+  const categories = tally(seen.map((s) => s.categoryId));
+  const brands = tally(seen.map((s) => s.brand));
+  const seenSlugs = new Set(seen.map((s) => s.slug));
+  const seenGroups = new Set(seen.flatMap((s) => s.variantGroup ?? []));
+  const candidates = new Set([...[...categories.keys()].flatMap((id) => index.byCategory.get(id)!), ...[...brands.keys()].flatMap((brand) => index.byBrand.get(brand)!)]);
   const picks = [...candidates]
-    .filter((c) => c.pickable && !ruledOut(c))
-    .map((c) => ({ c, score: shares(c) }))
+    .filter((c) => c.pickable && !seenSlugs.has(c.slug) && !(c.variantGroup !== null && seenGroups.has(c.variantGroup)))
+    .map((c) => ({ c, score: (categories.get(c.categoryId) ?? 0) + (brands.get(c.brand) ?? 0) }))
     .sort((a, b) => b.score - a.score || a.c.position - b.c.position || a.c.name.localeCompare(b.c.name))
     .slice(0, SUGGESTIONS);
   return {
