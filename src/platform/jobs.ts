@@ -6,6 +6,14 @@ import type { Log } from './log.ts';
 // Background jobs on pg-boss, in the shop's own database. A job that follows from a write is enqueued inside that
 // write's transaction, so either both happen or neither does. Payloads carry ids, never personal data.
 
+/**
+ * A running job's worker beats this often (every half of it); a job whose worker stops beating (killed, out of
+ * memory, the machine gone) is retried once the supervisor sees it, instead of sitting `active` until it expires
+ * (15 minutes by default). pg-boss's smallest heartbeat.
+ */
+export const HEARTBEAT_SECONDS = 10;
+const SUPERVISE_SECONDS = 10;
+
 export type JobHandler<T> = (data: T) => Promise<void>;
 
 export type JobDefinition<T extends object = object> = {
@@ -26,10 +34,12 @@ export type Jobs = {
 };
 
 export function createJobs(database: Database, log: Log, options: { pollingIntervalSeconds?: number } = {}): Jobs {
+  // The supervisor looks for jobs whose worker stopped beating this often (pg-boss's default is a minute).
+  const supervision = { superviseIntervalSeconds: SUPERVISE_SECONDS, monitorIntervalSeconds: SUPERVISE_SECONDS };
   const boss =
     database.kind === 'pglite'
-      ? new PgBoss({ db: fromPglite(database.client as Parameters<typeof fromPglite>[0]), backend: 'pglite', schema: 'pgboss' })
-      : new PgBoss({ connectionString: connectionStringOf(database), schema: 'pgboss', max: 10, useListenNotify: true });
+      ? new PgBoss({ db: fromPglite(database.client as Parameters<typeof fromPglite>[0]), backend: 'pglite', schema: 'pgboss', ...supervision })
+      : new PgBoss({ connectionString: connectionStringOf(database), schema: 'pgboss', max: 10, useListenNotify: true, ...supervision });
   boss.on('error', (error: Error) => log.error({ err: error }, 'job system error'));
   const definitions = new Map<string, JobDefinition>();
   let started = false;
@@ -52,12 +62,19 @@ export function createJobs(database: Database, log: Log, options: { pollingInter
       await boss.start();
       started = true;
       for (const job of definitions.values()) {
-        await boss.createQueue(job.name, { notify: true, retryLimit: 8, retryDelay: 2, retryBackoff: true, retryDelayMax: 600, ...job.queue });
+        const queue = { notify: true, retryLimit: 8, retryDelay: 2, retryBackoff: true, retryDelayMax: 600, heartbeatSeconds: HEARTBEAT_SECONDS, ...job.queue };
+        await boss.createQueue(job.name, queue);
+        // createQueue leaves a queue made by an earlier version as it was: its options follow this code.
+        await boss.updateQueue(job.name, queue);
         if (!work) continue;
         if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: 'UTC' });
+        const polling = options.pollingIntervalSeconds ?? 1;
         await boss.work<object>(
           job.name,
-          { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1 },
+          // With LISTEN/NOTIFY on, pg-boss polls only every 30 s and counts on a notification for each new job, but
+          // none comes for a job that falls due later (a retry, a startAfter) or was queued before a restart: a
+          // worker that finished a job with no notification since waited 30 s, one job per 30 s through a backlog.
+          { batchSize: 1, pollingIntervalSeconds: polling, notifyPollingIntervalSeconds: polling },
           async (batch) => {
             for (const item of batch) {
               try {

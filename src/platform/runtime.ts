@@ -50,7 +50,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   jobs.define<{ outboxId: string }>({
     name: DELIVER_MAIL_JOB,
     handler: async ({ outboxId }) => {
-      await deliverOutboxMessage({ db: database.db, clock, transport: mail, from: config.shop.mailFrom, sealer }, outboxId);
+      const result = await deliverOutboxMessage({ db: database.db, clock, transport: mail, from: config.shop.mailFrom, sealer }, outboxId);
+      // Failing the job has pg-boss try again with backoff, by when the claim has run out if its holder died.
+      if (result === 'claimed') throw Object.assign(new Error('the message is claimed by another delivery'), { code: 'CLAIMED' });
     },
   });
   const assets = loadAssets();

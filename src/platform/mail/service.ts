@@ -8,8 +8,12 @@ import type { MailTransport } from './transport.ts';
 
 export const DELIVER_MAIL_JOB = 'mail.deliver';
 export const MAX_DELIVERY_ATTEMPTS = 8;
-// A delivery that claimed a message and then died (crash, kill -9) releases it after this long.
-const CLAIM_TIMEOUT_MS = 5 * 60 * 1000;
+/**
+ * A delivery that claimed a message and then died (crash, kill -9) releases it after this long. A second attempt
+ * at one message's job runs only once the first stopped beating (jobs.ts, HEARTBEAT_SECONDS), so a claim this old
+ * belongs to a dead attempt.
+ */
+export const CLAIM_TIMEOUT_MS = 30 * 1000;
 
 /**
  * Seals messages at rest. The platform owns the outbox; the privacy engine owns keys, so it supplies this: a
@@ -48,7 +52,8 @@ export async function queueMail(ctx: MailContext, tx: Tx, dedupeKey: string, mes
 
 export type DeliveryContext = { db: Executor; clock: Clock; transport: MailTransport; from: string; sealer: MailSealer };
 
-export type DeliveryResult = 'sent' | 'already-handled' | 'erased';
+/** `claimed`: another delivery holds the message; the job must be tried again later, not counted as done. */
+export type DeliveryResult = 'sent' | 'already-handled' | 'erased' | 'claimed';
 
 /**
  * Delivers one outbox message at least once. A claim (status `sending`) keeps two workers from sending it at the
@@ -70,7 +75,11 @@ export async function deliverOutboxMessage(ctx: DeliveryContext, outboxId: strin
       ),
     )
     .returning();
-  if (!claimed) return 'already-handled';
+  if (!claimed) {
+    // A claim still held may be a delivery that died holding it: its job must come back once the claim runs out.
+    const [held] = await ctx.db.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, outboxId));
+    return held?.status === 'sending' ? 'claimed' : 'already-handled';
+  }
   const message = await ctx.sealer.open(ctx.db, claimed.id, claimed.unitId, claimed.envelope);
   if (!message) {
     // Its subject was erased before it went out: there is nothing left to send, and nobody to send it to.
