@@ -34,7 +34,8 @@ import './schema.ts';
 import { privacyQueueActions } from './shop/privacy-center/service.ts';
 import { ticketRoutes } from './shop/tickets/routes.ts';
 import { incidentRoutes } from './privacy/incidents/routes.ts';
-import { recipientOf } from './shop/backoffice/recipients.ts';
+import { recipientOf, subjectOf } from './shop/backoffice/recipients.ts';
+import { securityRoutes } from './privacy/security/routes.ts';
 
 // The whole shop: the platform's routes plus every capability's, in one Fastify app.
 
@@ -45,7 +46,7 @@ export function features(runtime: Runtime): Feature[] {
   // The policy's hook records acceptance on a customer's first request after a change, so it precedes the pages too.
   const policy: Feature = (app, platform) => policyRoutes(app, platform, (request) => signedInCustomer({ db: platform.database.db, clock: platform.clock }, request));
   // The restore gate comes before everything: a restored database waiting for its erasure replay serves no one.
-  return [restoreGate, metricsRoutes([privacyGauges]), consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), (app, platform) => retentionRoutes(app, platform, () => retentionContext(platform), holdLookups(shopContext(platform))), ticketRoutes, (app, platform) => conformanceRoutes(app, platform, () => retentionCensus(retentionContext(platform))), (app, platform) => incidentRoutes(app, platform, recipientOf(shopContext(platform)))];
+  return [restoreGate, metricsRoutes([privacyGauges]), consent, policy, analyticsRoutes, ...(devMailbox ? [mailboxRoutes] : []), (app, platform) => staffRoutes(app, platform, BACK_OFFICE_DESK), accountRoutes, catalogRoutes, cartRoutes, storeApiRoutes, orderRoutes, checkoutRoutes, testPayRoutes, returnRoutes, backOfficeRoutes, fulfilmentRoutes, supportRoutes, privacyCenterRoutes, (app, platform) => privacyRequestRoutes(app, platform, privacyQueueActions(platform)), (app, platform) => retentionRoutes(app, platform, () => retentionContext(platform), holdLookups(shopContext(platform))), ticketRoutes, (app, platform) => conformanceRoutes(app, platform, () => retentionCensus(retentionContext(platform))), (app, platform) => incidentRoutes(app, platform, recipientOf(shopContext(platform)), subjectOf(shopContext(platform))), securityRoutes];
 }
 
 export function createShopApp(runtime: Runtime): Promise<FastifyInstance> {

@@ -11,12 +11,17 @@ import { customers } from './shop/accounts/schema.ts';
 import { PASSWORD_RESET_JOB, profile, sendPasswordReset } from './shop/accounts/service.ts';
 import { DESTROY_SALTS_JOB, destroyOldSalts } from './shop/analytics/service.ts';
 import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
+import { REFUND_CANCELLED_JOB, refundCancelledOrder } from './shop/fulfilment/service.ts';
 import { shopContext } from './shop/context.ts';
 import { EXPIRE_EXPORT_JOB, expireCopies, prepareExport, PREPARE_EXPORT_JOB, privacyCenterContext } from './shop/privacy-center/service.ts';
 import { registerShopUnits } from './shop/privacy-center/units.ts';
 import { registerShopRetention, retentionContext } from './shop/privacy-center/retention.ts';
 import { RETENTION_SWEEP_JOB, sweepExpired } from './privacy/retention/sweep.ts';
 import { keepBackups } from './privacy/backups/retention.ts';
+import { registerIncidentRetention } from './privacy/incidents/retention.ts';
+import { registerSecurityRetention } from './privacy/security/retention.ts';
+import { checkAccess, SECURITY_CHECK_JOB, securityContext, securitySettings } from './privacy/security/service.ts';
+import { registerShopJustifications } from './shop/backoffice/justifications.ts';
 
 // The platform runtime with the privacy engine plugged in (outbox messages sealed by the vault, an inventory that
 // must be consistent before anything starts) and the shop's background jobs defined.
@@ -26,6 +31,7 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
   if (problems.length > 0) throw new Error(`the data inventory is inconsistent:\n${problems.join('\n')}`);
   // A retention setting that would keep data less than promised stops the shop here, before it serves anyone.
   const rules = retentionRules(config.retention);
+  securitySettings(config.security);
   const runtime = await openRuntime(config, {
     ...options,
     sealer: (masterKey, clock) => vaultMailSealer(keyringFrom(masterKey), clock),
@@ -38,9 +44,30 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
       await expireUnpaidOrder(shopContext(runtime), orderId);
     },
   });
+  // An order cancelled by its customer's erasure is refunded once the erasure commits; a provider failure is retried.
+  runtime.jobs.define<{ orderId: string }>({
+    name: REFUND_CANCELLED_JOB,
+    queue: { retryLimit: 10, retryDelay: 60, retryBackoff: true },
+    handler: async ({ orderId }) => {
+      await refundCancelledOrder(shopContext(runtime), orderId);
+    },
+  });
   registerShopUnits(rules);
   registerShopRetention();
+  registerIncidentRetention();
+  registerSecurityRetention();
+  registerShopJustifications();
   keepBackups(runtime);
+  // Every ten minutes, one instance checks the access anomaly rules; new alerts are mailed to the privacy officers.
+  runtime.jobs.define({
+    name: SECURITY_CHECK_JOB,
+    schedule: '*/10 * * * *',
+    queue: { expireInSeconds: 600, retryLimit: 2 },
+    handler: async () => {
+      const raised = await checkAccess(securityContext(runtime));
+      if (raised.length > 0) runtime.log.warn({ alerts: raised.map((a) => a.id) }, 'security alerts raised');
+    },
+  });
   // Every night at 03:15 UTC, one instance sweeps what has passed its maximum; the counts go to the log.
   runtime.jobs.define({
     name: RETENTION_SWEEP_JOB,

@@ -20,3 +20,13 @@ export function testClock(start: Date | string = '2026-01-05T09:00:00Z'): TestCl
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Whether `zone` is an IANA time zone the runtime knows (Europe/Berlin, America/New_York, UTC). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

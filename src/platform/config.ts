@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Holidays from 'date-holidays';
 import { z } from 'zod';
+import { isTimeZone } from './clock.ts';
 
 // Every setting Pledge reads from its environment, validated once at start. A wrong value stops the process with
 // one line naming the variable and what it accepts.
@@ -8,6 +9,31 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().min(1);
 const httpUrl = z.url({ protocol: /^https?$/ });
+const offOrCount = (what: string) => z.string().trim().regex(/^(off|\d{1,6})$/, `must be a whole number of ${what}, or off`);
+
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+const WORKING_SPAN = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? +(\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
+
+/** Working hours on some days: weekdays (1 = Monday … 7 = Sunday) and minutes after local midnight, `until` excluded. */
+export type WorkingHours = { days: number[]; from: number; until: number };
+
+/** `Mon-Fri 08:00-18:00, Sat 09:00-13:00` read, or undefined when any part is malformed or ends before it starts. */
+export function workingHours(text: string): WorkingHours[] | undefined {
+  const spans: WorkingHours[] = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const m = WORKING_SPAN.exec(part);
+    if (!m) return undefined;
+    const first = WEEKDAYS.indexOf(m[1] as (typeof WEEKDAYS)[number]);
+    const last = m[2] ? WEEKDAYS.indexOf(m[2] as (typeof WEEKDAYS)[number]) : first;
+    const days = Array.from({ length: ((last - first + 7) % 7) + 1 }, (_, i) => ((first + i) % 7) + 1);
+    const [fromH, fromM, untilH, untilM] = m.slice(3).map(Number) as [number, number, number, number];
+    const from = fromH * 60 + fromM;
+    const until = untilH * 60 + untilM;
+    if (fromH > 23 || fromM > 59 || untilM > 59 || until > 24 * 60 || until <= from) return undefined;
+    spans.push({ days, from, until });
+  }
+  return spans;
+}
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -57,6 +83,13 @@ const schema = z.object({
   PLEDGE_METRICS_TOKEN: z.string().regex(/^\S{32,}$/, 'must be at least 32 characters without spaces (e.g. from `openssl rand -hex 32`)').optional(),
   PLEDGE_DSR_COUNTRY: z.string().trim().toUpperCase().refine((c) => c in new Holidays().getCountries(), 'must be a country code date-holidays knows, like US, GB or DE').default('US'),
   PLEDGE_DSR_PROFILE: z.enum(['policy', 'gdpr', 'ccpa']).default('policy'),
+  // Access anomaly rules (src/privacy/security/); role names are checked by the privacy engine at start.
+  PLEDGE_SECURITY_READ_RATES: z.string().trim().regex(/^[a-z_]+=\d{1,6}(\s*,\s*[a-z_]+=\d{1,6})*$/, 'must be role=N pairs separated by commas, like support=60,fulfilment=120').optional(),
+  PLEDGE_SECURITY_WORKING_HOURS: z.string().trim().refine((v) => workingHours(v) !== undefined, 'must be days and hours like "Mon-Fri 08:00-18:00" (several separated by commas), each ending after it starts').optional(),
+  PLEDGE_SECURITY_TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or America/New_York').default('UTC'),
+  PLEDGE_SECURITY_UNJUSTIFIED_READS: offOrCount('reads an hour').default('0'),
+  PLEDGE_SECURITY_FAILED_SIGN_INS: offOrCount('failed sign-ins an hour').default('3'),
+  PLEDGE_SECURITY_NEW_NETWORK: z.enum(['on', 'off']).default('on'),
 });
 
 // Settings that may carry credentials are never echoed back in an error.
@@ -93,6 +126,15 @@ export type Config = {
   tls: { certFile: string; keyFile: string } | undefined;
   /** Data-subject requests: whose public holidays are not business days, and which deadline profile applies. */
   dsr: { country: string; profile: z.infer<typeof schema>['PLEDGE_DSR_PROFILE'] };
+  /** The access anomaly rules' settings; null turns a rule off (no working hours: reads at any hour are normal). */
+  security: {
+    readRates: Record<string, number>;
+    workingHours: WorkingHours[] | null;
+    timeZone: string;
+    unjustifiedReads: number | null;
+    failedSignIns: number | null;
+    newNetwork: boolean;
+  };
 };
 
 export class ConfigError extends Error {
@@ -157,6 +199,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.PLEDGE_METRICS_TOKEN,
     tls: e.PLEDGE_TLS_CERT && e.PLEDGE_TLS_KEY ? { certFile: path.resolve(e.PLEDGE_TLS_CERT), keyFile: path.resolve(e.PLEDGE_TLS_KEY) } : undefined,
     dsr: { country: e.PLEDGE_DSR_COUNTRY, profile: e.PLEDGE_DSR_PROFILE },
+    security: {
+      readRates: Object.fromEntries((e.PLEDGE_SECURITY_READ_RATES ?? '').split(',').filter((p) => p.trim() !== '').map((p) => p.split('=').map((x) => x.trim())).map(([role, n]) => [role!, Number(n)])),
+      workingHours: e.PLEDGE_SECURITY_WORKING_HOURS === undefined ? null : workingHours(e.PLEDGE_SECURITY_WORKING_HOURS)!,
+      timeZone: e.PLEDGE_SECURITY_TIME_ZONE,
+      unjustifiedReads: e.PLEDGE_SECURITY_UNJUSTIFIED_READS === 'off' ? null : Number(e.PLEDGE_SECURITY_UNJUSTIFIED_READS),
+      failedSignIns: e.PLEDGE_SECURITY_FAILED_SIGN_INS === 'off' ? null : Number(e.PLEDGE_SECURITY_FAILED_SIGN_INS),
+      newNetwork: e.PLEDGE_SECURITY_NEW_NETWORK === 'on',
+    },
   };
 }
 

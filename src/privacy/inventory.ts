@@ -39,6 +39,8 @@ export const RETENTION_UNITS = {
   staff: 'A staff account',
   outbox_message: 'An e-mail waiting to be sent, kept under its subject’s key',
   export_file: 'A prepared copy of someone’s data, kept until downloaded or expired',
+  incident: 'An incident record: what happened, its steps and who was notified (ids and counts, no one’s data)',
+  security_alert: 'A security alert: the rule, a staff account or request id, counts and times',
 } as const;
 export type RetentionUnitKind = keyof typeof RETENTION_UNITS;
 

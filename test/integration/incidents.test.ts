@@ -3,18 +3,24 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { inTransaction } from '../../src/platform/db/index.ts';
+import { auditEvents } from '../../src/privacy/audit/schema.ts';
 import { recordRead } from '../../src/privacy/audit/service.ts';
 import { disclose } from '../../src/privacy/disclosure/service.ts';
 import { incidentNotices, incidents, incidentSteps } from '../../src/privacy/incidents/schema.ts';
 import type { Processor } from '../../src/privacy/inventory.ts';
+import { retentionCensus, sweepExpired } from '../../src/privacy/retention/sweep.ts';
+import { securityAlerts } from '../../src/privacy/security/schema.ts';
+import { checkAccess, securityContext } from '../../src/privacy/security/service.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
+import { retentionContext } from '../../src/shop/privacy-center/retention.ts';
 import { customerDetails, paidOrder, signedInStaff, type StaffClient } from '../support/backoffice.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
 // The incident register (/admin/incidents): the privacy officer alone opens it; bad input is refused field by field
 // with nothing written; the 72-hour clock counts real hours across a DST change; steps only go forward and are
-// recorded; the affected subjects are exactly those the ledger and the audit trail show; each is written to once.
+// recorded; the affected subjects are exactly those the ledger and the audit trail show, and shown by count until
+// the officer opens one on purpose (audited); each is written to once; closed incidents go at their maximum.
 
 const LOGISTICS = { recipientName: 'x', shippingAddress: 'x', phone: 'x', parcelContents: 'x' };
 
@@ -201,5 +207,72 @@ forEachDatabase('incident register', (kind) => {
     assert.equal(recorded.length, 3);
     assert.ok(recorded.every((n) => n.staffId === officer.staffId && n.notifiedAt.toISOString() === '2026-06-02T09:00:00.000Z'));
     assert.equal(recorded.filter((n) => n.outboxId).length, 2);
+  });
+
+  test('the finder shows counts, never anyone’s data, until the officer opens one affected subject on purpose (audited)', async () => {
+    shop.clock.set('2026-06-10T08:00:00Z');
+    const order = await paidOrder(shop, { 'gentle-oat-cleanser': 1 }, customerDetails('opened.subject@example.com'));
+    const [{ unitId }] = (await shop.database.db.select({ unitId: orders.unitId }).from(orders).where(eq(orders.id, order.orderId))) as [{ unitId: string }];
+    await discloseAt('2026-06-10T10:00:00Z', 'logistics', unitId, LOGISTICS);
+    shop.clock.set('2026-06-11T09:00:00Z');
+    const officer = await signedInStaff(shop, ['privacy_officer']);
+    const id = await open(officer, { processors: 'logistics', windowStart: '2026-06-10T09:00', windowEnd: '2026-06-10T12:00', discoveredAt: '2026-06-11T08:00' });
+    await officer.post(`/admin/incidents/${id}/affected`);
+    const page = await officer.get(`/admin/incidents/${id}`);
+    assert.match(page.body, new RegExp(`<option value="${unitId}">`));
+    assert.doesNotMatch(page.body, /opened\.subject@example\.com|Grace Hopper|Harbor Way/, 'no personal data on the incident');
+    const reads = async () => (await shop.database.db.select({ id: auditEvents.id }).from(auditEvents).where(eq(auditEvents.staffId, officer.staffId))).length;
+
+    const noReason = await officer.post(`/admin/incidents/${id}/subjects`, { unitId, reason: ' ' });
+    assert.equal(noReason.statusCode, 400);
+    assert.match(noReason.body, /Say why you open it/);
+    const stranger = await officer.post(`/admin/incidents/${id}/subjects`, { unitId: randomUUID(), reason: 'Curious' });
+    assert.equal(stranger.statusCode, 400);
+    assert.match(stranger.body, /not among those affected/);
+    assert.equal(await reads(), 0, 'a refused opening reads nothing');
+
+    const opened = await officer.post(`/admin/incidents/${id}/subjects`, { unitId, reason: 'Checking what the notice must say' });
+    assert.equal(opened.statusCode, 200);
+    assert.match(opened.body, new RegExp(`Order ${order.number}`));
+    assert.match(opened.body, /opened\.subject@example\.com/);
+    assert.match(opened.body, /12 Harbor Way/);
+    const [read] = await shop.database.db.select().from(auditEvents).where(eq(auditEvents.staffId, officer.staffId));
+    assert.equal(read!.subjectUnitId, unitId);
+    assert.equal(read!.purpose, 'legal_obligation');
+    assert.deepEqual(read!.fields, ['email', 'orderNumber', 'phone', 'recipientName', 'shippingAddress']);
+    const steps = await shop.database.db.select().from(incidentSteps).where(eq(incidentSteps.incidentId, id));
+    assert.equal(steps.at(-1)!.step, 'subject_opened');
+    assert.equal(steps.at(-1)!.note, `${unitId}: Checking what the notice must say`);
+    // An affected subject opened for the incident is explained: it raises no "read without a matching record" alert.
+    await checkAccess(securityContext(shop.runtime));
+    assert.equal((await shop.database.db.select().from(securityAlerts).where(eq(securityAlerts.staffId, officer.staffId))).length, 0);
+  });
+
+  test('closed incidents are kept five years, then swept with their steps, notices and alerts; open ones stay', async () => {
+    shop.clock.set('2020-01-06T09:00:00Z');
+    const officer = await signedInStaff(shop, ['privacy_officer']);
+    const closed = await open(officer, { windowStart: '2020-01-05T10:00', windowEnd: '2020-01-05T11:00', discoveredAt: '2020-01-06T08:00' });
+    const stillOpen = await open(officer, { windowStart: '2020-01-05T10:00', windowEnd: '2020-01-05T11:00', discoveredAt: '2020-01-06T08:00' });
+    shop.clock.set('2020-01-06T09:20:00Z');
+    assert.equal((await officer.post(`/admin/incidents/${closed}/advance`, { to: 'closed', note: 'Done' })).headers.location, `/admin/incidents/${closed}`);
+    const at = new Date('2020-01-06T09:30:00Z');
+    const alertId = randomUUID();
+    await shop.database.db.insert(securityAlerts).values({ id: alertId, rule: 'read_rate', staffId: randomUUID(), windowStart: at, windowEnd: at, observed: 9, threshold: 3, setting: 'x', reasoning: 'x', raisedAt: at, dedupeKey: randomUUID(), status: 'incident', incidentId: closed });
+    const ctx = retentionContext(shop.runtime);
+    const census = (await retentionCensus(ctx)).find((c) => c.kind === 'incident')!;
+    assert.equal(census.nextExpiry?.toISOString(), '2025-01-06T09:20:00.000Z');
+    assert.ok(census.notStarted >= 1, 'an open incident’s clock has not started');
+    const exists = async (id: string) => (await shop.database.db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, id))).length === 1;
+
+    shop.clock.set('2025-01-06T09:19:59Z');
+    await sweepExpired(ctx, { trigger: 'cli' });
+    assert.ok(await exists(closed), 'a second short of five years it stays');
+    shop.clock.set('2025-01-06T09:20:00Z');
+    const swept = await sweepExpired(ctx, { trigger: 'cli' });
+    assert.equal(swept.counts.incident, 1);
+    assert.ok(!(await exists(closed)));
+    assert.ok(await exists(stillOpen));
+    assert.equal((await shop.database.db.select().from(incidentSteps).where(eq(incidentSteps.incidentId, closed))).length, 0);
+    assert.equal((await shop.database.db.select().from(securityAlerts).where(eq(securityAlerts.id, alertId))).length, 0, 'the alert that opened it goes with it');
   });
 });

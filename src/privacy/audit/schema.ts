@@ -19,7 +19,7 @@ export const auditEvents = classify(
     requestId: text('request_id'),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
-  }, (t) => [index('audit_event_subject_idx').on(t.subjectUnitId)]),
+  }, (t) => [index('audit_event_subject_idx').on(t.subjectUnitId), index('audit_event_at_idx').on(t.at)]),
   {
     id: NOT_PERSONAL,
     at: NOT_PERSONAL,

@@ -203,6 +203,8 @@ const KIND_WORDS: Record<RetentionUnitKind, [string, string]> = {
   analytics_day: ['day of page views', 'days of page views'],
   outbox_message: ['e-mail', 'e-mails'],
   export_file: ['prepared copy', 'prepared copies'],
+  incident: ['incident', 'incidents'],
+  security_alert: ['security alert', 'security alerts'],
   staff: ['staff account', 'staff accounts'],
 };
 
@@ -462,8 +464,11 @@ const minors: Check = {
 
 // ── 000 §8: the person's rights ──────────────────────────────────────────────────────────────────────────────────
 
-/** Units that are nobody's to ask for: staff accounts, non-identifying analytics, and the prepared copy itself. */
-const NOBODYS_TO_ASK: readonly RetentionUnitKind[] = ['staff', 'analytics_day', 'export_file'];
+/**
+ * Units that are nobody's to ask for: staff accounts, non-identifying analytics, the prepared copy itself, and the
+ * incident register and security alerts, which hold ids and counts, no one's data.
+ */
+const NOBODYS_TO_ASK: readonly RetentionUnitKind[] = ['staff', 'analytics_day', 'export_file', 'incident', 'security_alert'];
 
 const rights: Check = {
   clause: '000-8',

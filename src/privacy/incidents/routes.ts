@@ -2,9 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { html, type Html } from '../../platform/http/html.ts';
-import { requireAccess, type Actor } from '../access.ts';
-import { staffFor } from '../staff/routes.ts';
-import { keyringFrom, type VaultContext } from '../vault/service.ts';
+import { findAlert, incidentDraft, openIncidentFromAlert, securityContext } from '../security/service.ts';
+import { staffGuard } from '../staff/routes.ts';
 import {
   advanceIncident,
   findIncident,
@@ -12,20 +11,24 @@ import {
   noticeMail,
   noticesOf,
   OPEN_FORM_FIELDS,
+  openAffectedSubject,
   openIncident,
   recordAffected,
   sendNotices,
   stepsOf,
   type NoticeContext,
   type RecipientOf,
+  type SubjectOf,
 } from './service.ts';
-import { incidentPage, listPage, noticePage, reportPage } from './views.ts';
+import { incidentPage, listPage, noticePage, reportPage, subjectPage } from './views.ts';
 
-// /admin/incidents: the privacy officer's incident register. Finding a customer's address belongs to the shop,
-// which hands it in as `recipientOf` (the engine never imports the shop).
+// /admin/incidents: the privacy officer's incident register. Finding a customer's address, and opening an affected
+// subject's data, belong to the shop, which hands them in as `recipientOf` and `subjectOf` (the engine never
+// imports the shop).
 
 const IdParams = z.object({ id: z.uuid() });
-const VISITOR: Actor = { kind: 'visitor' };
+const FromAlert = z.object({ alert: z.uuid() });
+const AlertField = z.object({ alertId: z.uuid() });
 
 /** What was typed, lists kept as lists (a multiple select posts one value or several). */
 function keptForm(body: unknown, fields: readonly string[]): Record<string, string | string[]> {
@@ -38,41 +41,46 @@ function keptForm(body: unknown, fields: readonly string[]): Record<string, stri
   );
 }
 
-export function incidentRoutes(app: FastifyInstance, platform: Platform, recipientOf: RecipientOf) {
-  const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
+export function incidentRoutes(app: FastifyInstance, platform: Platform, recipientOf: RecipientOf, subjectOf: SubjectOf) {
+  const security = securityContext(platform);
   const shop = platform.config.shop;
-  const ctx: NoticeContext = { db: vault.db, clock: vault.clock, jobs: platform.jobs, sealer: platform.sealer, shopName: shop.name, contactEmail: shop.contactEmail };
-  const actor = async (request: FastifyRequest): Promise<Actor> => (await staffFor(vault, request)) ?? VISITOR;
-  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
-    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
-  }
-  const officer = [signedIn, requireAccess({ allow: ['privacy_officer'], purpose: 'legal_obligation' }, actor)];
+  const ctx: NoticeContext = { db: security.db, clock: security.clock, jobs: platform.jobs, sealer: platform.sealer, shopName: shop.name, contactEmail: shop.contactEmail };
+  const officer = staffGuard(security, { allow: ['privacy_officer'], purpose: 'legal_obligation' });
   const staffId = (request: FastifyRequest) => request.staff!.staffId;
   const page = (reply: FastifyReply, title: string, body: Html, status = 200) =>
     sendPrivatePage(reply, platform.layout.page({ title, body, nav: html`<a href="/admin">Back office</a><a href="/admin/incidents" aria-current="page">Incidents</a>` }), status);
 
   async function list(reply: FastifyReply, s: Parameters<typeof listPage>[3] = {}, status = 200) {
-    return page(reply, 'Incidents', listPage(await listIncidents(vault.db), ctx.clock.now(), csrfField(reply), s), status);
+    return page(reply, 'Incidents', listPage(await listIncidents(ctx.db), ctx.clock.now(), csrfField(reply), s), status);
   }
 
-  app.get('/admin/incidents', { preHandler: officer }, (_request, reply) => list(reply));
+  // `?alert=ID`: the form filled in from a security alert, which the incident then names.
+  app.get('/admin/incidents', { preHandler: officer }, async (request, reply) => {
+    const from = FromAlert.safeParse(request.query);
+    const alert = from.success ? await findAlert(ctx.db, from.data.alert) : undefined;
+    return list(reply, alert ? { values: await incidentDraft(security, alert) } : {});
+  });
 
   app.post('/admin/incidents', { preHandler: officer }, async (request, reply) => {
-    const opened = await openIncident(ctx, staffId(request), request.body);
-    if (!opened.ok) return list(reply, { errors: opened.errors, values: keptForm(request.body, OPEN_FORM_FIELDS) }, opened.status);
+    const alert = AlertField.safeParse(request.body);
+    const opened = alert.success ? await openIncidentFromAlert(ctx, alert.data.alertId, staffId(request), request.body) : await openIncident(ctx, staffId(request), request.body);
+    if (!opened.ok) {
+      const values = { ...keptForm(request.body, OPEN_FORM_FIELDS), ...(alert.success ? { alertId: alert.data.alertId } : {}) };
+      return list(reply, { errors: opened.errors, values, message: opened.message }, opened.status);
+    }
     return reply.redirect(`/admin/incidents/${opened.value.id}`, 303);
   });
 
   /** The incident the address names, or a 404. */
   async function incidentIn(request: FastifyRequest) {
     const params = IdParams.safeParse(request.params);
-    return params.success ? findIncident(vault.db, params.data.id) : undefined;
+    return params.success ? findIncident(ctx.db, params.data.id) : undefined;
   }
 
   async function show(request: FastifyRequest, reply: FastifyReply, s: Parameters<typeof incidentPage>[5] = {}, status = 200) {
     const incident = await incidentIn(request);
     if (!incident) return reply.callNotFound();
-    const body = incidentPage(incident, await stepsOf(vault.db, incident.id), await noticesOf(vault.db, incident.id), ctx.clock.now(), csrfField(reply), s);
+    const body = incidentPage(incident, await stepsOf(ctx.db, incident.id), await noticesOf(ctx.db, incident.id), ctx.clock.now(), csrfField(reply), s);
     return page(reply, 'Incident', body, status);
   }
 
@@ -93,11 +101,20 @@ export function incidentRoutes(app: FastifyInstance, platform: Platform, recipie
     return reply.redirect(`/admin/incidents/${incident.id}`, 303);
   });
 
+  // One affected subject's data, opened on purpose: an audited read, its reason a step of the incident.
+  app.post('/admin/incidents/:id/subjects', { preHandler: officer }, async (request, reply) => {
+    const incident = await incidentIn(request);
+    if (!incident) return reply.callNotFound();
+    const opened = await openAffectedSubject({ ...ctx, actor: request.staff! }, subjectOf, incident.id, request.body);
+    if (!opened.ok) return show(request, reply, { errors: opened.errors, values: keptForm(request.body, ['unitId', 'reason']), message: opened.message }, opened.status);
+    return page(reply, 'Affected subject', subjectPage(incident, opened.value));
+  });
+
   app.get('/admin/incidents/:id/notices', { preHandler: officer }, async (request, reply) => {
     const incident = await incidentIn(request);
     if (!incident) return reply.callNotFound();
-    const mail = noticeMail(ctx, incident, await stepsOf(vault.db, incident.id));
-    return page(reply, 'Customer notice', noticePage(incident, mail, await noticesOf(vault.db, incident.id), csrfField(reply)));
+    const mail = noticeMail(ctx, incident, await stepsOf(ctx.db, incident.id));
+    return page(reply, 'Customer notice', noticePage(incident, mail, await noticesOf(ctx.db, incident.id), csrfField(reply)));
   });
 
   app.post('/admin/incidents/:id/notices', { preHandler: officer }, async (request, reply) => {
@@ -110,6 +127,6 @@ export function incidentRoutes(app: FastifyInstance, platform: Platform, recipie
   app.get('/admin/incidents/:id/report', { preHandler: officer }, async (request, reply) => {
     const incident = await incidentIn(request);
     if (!incident) return reply.callNotFound();
-    return page(reply, 'Breach notification', reportPage(incident, await stepsOf(vault.db, incident.id), shop, ctx.clock.now()));
+    return page(reply, 'Breach notification', reportPage(incident, await stepsOf(ctx.db, incident.id), shop, ctx.clock.now()));
   });
 }

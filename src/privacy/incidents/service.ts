@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lte } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type { Clock } from '../../platform/clock.ts';
+import { isTimeZone, type Clock } from '../../platform/clock.ts';
 import { inTransaction, type Executor, type Tx } from '../../platform/db/index.ts';
 import type { FieldErrors } from '../../platform/http/errors.ts';
 import { queueMail, type MailContext } from '../../platform/mail/service.ts';
-import { FIELDS } from '../access.ts';
+import { FIELDS, type Field, type StaffActor } from '../access.ts';
+import { readForPurpose, type Subject } from '../audit/service.ts';
 import { auditEvents } from '../audit/schema.ts';
 import { disclosures } from '../disclosure/schema.ts';
 import { CATEGORIES, inventoryReport, PROCESSORS, type Category, type Processor } from '../inventory.ts';
@@ -44,13 +45,9 @@ export function zonedTime(local: string, zone: string): Date {
   return new Date(naive - offsetAt(new Date(first), zone));
 }
 
-export function isZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
+/** The wall-clock time `at` is in `zone`, as a form's date and time (`2026-10-24T23:30`): `zonedTime` undone. */
+export function wallClockTime(at: Date, zone: string): string {
+  return new Date(at.getTime() + offsetAt(at, zone)).toISOString().slice(0, 16);
 }
 
 /** `2026-10-27 11:00 CET (10:00 UTC)`: the zone's wall clock with its abbreviation, and UTC beside it. */
@@ -76,9 +73,9 @@ export function affectableColumns(): Map<string, Category> {
 }
 
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
-const localTime = (what: string) => z.string().trim().regex(LOCAL_TIME, `Enter ${what} as a date and time`);
+const localTime = (what: string) => z.string({ error: `Enter ${what} as a date and time` }).trim().regex(LOCAL_TIME, `Enter ${what} as a date and time`);
 const list = (v: unknown) => (v === undefined || v === '' ? [] : Array.isArray(v) ? v : [v]);
-const text = (what: string) => z.string().trim().min(1, what).max(2000, 'Use at most 2,000 characters');
+const text = (what: string) => z.string({ error: what }).trim().min(1, what).max(2000, 'Use at most 2,000 characters');
 
 const OpenForm = z
   .object({
@@ -93,7 +90,7 @@ const OpenForm = z
       (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : list(v)),
       z.array(z.uuid('Enter staff account ids (one per line)')).max(50, 'Name at most 50 staff accounts'),
     ),
-    zone: z.string().trim().refine(isZone, 'Enter a time zone such as Europe/Berlin or America/New_York'),
+    zone: z.string().trim().refine(isTimeZone, 'Enter a time zone such as Europe/Berlin or America/New_York'),
     windowStart: localTime('the start of the window'),
     windowEnd: localTime('the end of the window'),
     discoveredAt: localTime('when it was discovered'),
@@ -114,15 +111,27 @@ function errorsByField(error: z.ZodError): FieldErrors {
   return errors;
 }
 
-/** Opens an incident in triage with its 72-hour deadline; bad input answers an error per field and writes nothing. */
-export async function openIncident(ctx: IncidentContext, staffId: string | null, input: unknown): Promise<Outcome<Incident>> {
+/** A refusal from the work `openIncident` was given to do with the new incident: nothing is opened. */
+class Refused extends Error {}
+
+/**
+ * Opens an incident in triage with its 72-hour deadline; bad input answers an error per field and writes nothing.
+ * `also` runs in the same transaction (an alert marked as having opened it); a message it answers refuses the
+ * whole (409) and nothing is written.
+ */
+export async function openIncident(
+  ctx: IncidentContext,
+  staffId: string | null,
+  input: unknown,
+  also?: (tx: Tx, incident: Incident) => Promise<string | undefined>,
+): Promise<Outcome<Incident>> {
   const parsed = OpenForm.safeParse(input ?? {});
   if (!parsed.success) return { ok: false, status: 400, errors: errorsByField(parsed.error) };
   const form = parsed.data;
   const now = ctx.clock.now();
   const discoveredAt = zonedTime(form.discoveredAt, form.zone);
   if (discoveredAt > now) return { ok: false, status: 400, errors: { discoveredAt: 'The discovery cannot be in the future' } };
-  return inTransaction(ctx.db, async (tx) => {
+  const opening = inTransaction(ctx.db, async (tx) => {
     const [incident] = await tx
       .insert(incidents)
       .values({
@@ -143,7 +152,13 @@ export async function openIncident(ctx: IncidentContext, staffId: string | null,
       })
       .returning();
     await tx.insert(incidentSteps).values({ incidentId: incident!.id, step: 'triage', at: now, staffId, note: 'Opened' });
+    const refusal = also && (await also(tx, incident!));
+    if (refusal) throw new Refused(refusal);
     return { ok: true, value: incident! } as const;
+  });
+  return opening.catch((error: unknown) => {
+    if (error instanceof Refused) return { ok: false, status: 409, errors: {}, message: error.message } as const;
+    throw error;
   });
 }
 
@@ -262,6 +277,41 @@ export async function recordAffected(ctx: IncidentContext, id: string, staffId: 
     await tx.update(incidents).set({ affectedUnits: found.units, affectedCounts: found.counts, affectedAt: at }).where(eq(incidents.id, id));
     await tx.insert(incidentSteps).values({ incidentId: id, step: 'affected', at, staffId, note: `${found.units.length} subjects found` });
     return found;
+  });
+}
+
+// ── one affected subject, opened on purpose ──────────────────────────────────────────────────────────────────────
+
+/** What the shop holds under a unit, for a privacy officer who opens it: which fields, and how to open them. */
+export type OpenableSubject = { subject: Subject; label: string; fields: readonly Field[]; open(): Promise<Partial<Record<Field, string>>> };
+
+/** The shop's look-up of a unit, since it owns the records; undefined when nothing is left under it. */
+export type SubjectOf = (tx: Tx, unitId: string) => Promise<OpenableSubject | undefined>;
+
+const OpenSubjectForm = z.object({
+  unitId: z.uuid('Choose one of the affected subjects'),
+  reason: text('Say why you open it (no personal data)'),
+});
+
+export type OpenedSubject = { unitId: string; label: string; values: Partial<Record<Field, string>> };
+
+/**
+ * The finder shows counts only; this is the one way to see an affected subject's data: a unit on the incident's
+ * affected list, read for the legal obligation through the audit trail, the reason kept as a step of the incident.
+ */
+export async function openAffectedSubject(ctx: IncidentContext & { actor: StaffActor }, subjectOf: SubjectOf, id: string, input: unknown): Promise<Outcome<OpenedSubject>> {
+  const parsed = OpenSubjectForm.safeParse(input ?? {});
+  if (!parsed.success) return { ok: false, status: 400, errors: errorsByField(parsed.error) };
+  const unitId = parsed.data.unitId.toLowerCase();
+  return inTransaction(ctx.db, async (tx): Promise<Outcome<OpenedSubject>> => {
+    const [incident] = await tx.select().from(incidents).where(eq(incidents.id, id));
+    if (!incident) return { ok: false, status: 404, errors: {}, message: 'No such incident' };
+    if (!incident.affectedUnits?.includes(unitId)) return { ok: false, status: 400, errors: { unitId: 'That subject is not among those affected' } };
+    const found = await subjectOf(tx, unitId);
+    if (!found) return { ok: false, status: 409, errors: {}, message: 'Nothing is held under that subject any more: it was erased or has expired' };
+    const values = await readForPurpose(ctx, tx, { subject: found.subject, fields: found.fields, purpose: 'legal_obligation' }, found.open);
+    await tx.insert(incidentSteps).values({ incidentId: id, step: 'subject_opened', at: ctx.clock.now(), staffId: ctx.actor.staffId, note: `${unitId}: ${parsed.data.reason}` });
+    return { ok: true, value: { unitId, label: found.label, values } };
   });
 }
 

@@ -3,14 +3,14 @@ import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
 import { PROCESSORS } from '../inventory.ts';
 import type { IncidentState } from './schema.ts';
-import { affectableColumns, categoryLabel, hoursLeft, inZone, nextStates, NOTIFY_WITHIN_HOURS, type Incident, type IncidentNotice, type IncidentStep } from './service.ts';
+import { affectableColumns, categoryLabel, hoursLeft, inZone, nextStates, NOTIFY_WITHIN_HOURS, type Incident, type IncidentNotice, type IncidentStep, type OpenedSubject } from './service.ts';
 
 // The privacy officer's incident pages. Nothing here is personal: subjects are counted, never named.
 
 type FormState = { errors?: FieldErrors; values?: Record<string, string | string[]>; message?: string };
 
 const STATE_WORDS: Record<IncidentState, string> = { triage: 'Triage', contained: 'Contained', notified: 'Regulator notified', closed: 'Closed' };
-const STEP_WORDS: Record<string, string> = { ...STATE_WORDS, triage: 'Opened (triage)', affected: 'Affected subjects found', notices: 'Customer notices sent' };
+const STEP_WORDS: Record<string, string> = { ...STATE_WORDS, triage: 'Opened (triage)', affected: 'Affected subjects found', notices: 'Customer notices sent', subject_opened: 'A subject’s data opened' };
 
 /** The 72-hour clock in words: hours left, or overdue, or stopped once the regulator was told. */
 export function clockWords(incident: Incident, now: Date): string {
@@ -56,6 +56,9 @@ function openForm(csrf: Html, s: FormState): Html {
   <form class="stacked" method="post" action="/admin/incidents" novalidate>
     ${csrf}
     ${formError(s.message)}
+    ${typeof s.values?.alertId === 'string' && s.values.alertId
+      ? html`<input type="hidden" name="alertId" value="${s.values.alertId}"><p class="note">Filled in from <a href="/admin/security/${s.values.alertId}">a security alert</a>, which will name this incident. Check every field.</p>`
+      : ''}
     ${textArea('summary', 'What happened', s, 'Describe the event and its cause. Write no personal data: no names, addresses or order numbers.')}
     ${textArea('consequences', 'Likely consequences for the people concerned', s, 'No personal data here either.')}
     <div class="field${s.errors?.columns ? ' has-error' : ''}">
@@ -122,6 +125,7 @@ export function incidentPage(incident: Incident, steps: readonly IncidentStep[],
   <h2>Affected subjects</h2>
   ${countsTable(incident)}
   <form method="post" action="/admin/incidents/${incident.id}/affected">${csrf}<button type="submit" class="secondary">Find the affected subjects</button></form>
+  ${(incident.affectedUnits?.length ?? 0) > 0 ? subjectForm(incident, csrf, s) : ''}
   <h2>Notices</h2>
   <p>${String(written)} customers written to${notices.length > written ? html` (${String(notices.length - written)} more records shared an address or had none left)` : ''}.
     <a href="/admin/incidents/${incident.id}/notices">Preview and send the customer notice</a> ·
@@ -143,6 +147,40 @@ export function incidentPage(incident: Incident, steps: readonly IncidentStep[],
   <table><thead><tr><th scope="col">When</th><th scope="col">Step</th><th scope="col">By</th><th scope="col">Note</th></tr></thead><tbody>${steps.map(
     (step) => html`<tr><td>${inZone(step.at, incident.zone)}</td><td>${STEP_WORDS[step.step] ?? step.step}</td><td>${step.staffId ?? 'operator'}</td><td>${step.note ?? ''}</td></tr>`,
   )}</tbody></table>
+</section>`;
+}
+
+/** Shown only affected units' ids; opening one is a deliberate, audited read with a reason. */
+function subjectForm(incident: Incident, csrf: Html, s: FormState): Html {
+  const units = incident.affectedUnits ?? [];
+  const shown = units.slice(0, SUBJECTS_LISTED);
+  return html`<details${s.errors?.unitId || s.errors?.reason ? html` open` : ''}><summary>Open one subject’s data</summary>
+  <p class="note">The finder shows counts only. Opening a subject reads their data for the legal obligation: it is written to the audit trail, and your reason to the incident’s trail.</p>
+  <form class="stacked" method="post" action="/admin/incidents/${incident.id}/subjects" novalidate>
+    ${csrf}
+    <div class="field${s.errors?.unitId ? ' has-error' : ''}">
+      <label for="f-unitId">Subject (record key)</label>
+      <select id="f-unitId" name="unitId">${shown.map((unitId) => html`<option value="${unitId}"${s.values?.unitId === unitId ? html` selected` : ''}>${unitId}</option>`)}</select>
+      ${units.length > shown.length ? html`<span class="hint">The first ${String(SUBJECTS_LISTED)} of ${String(units.length)}.</span>` : ''}
+      ${s.errors?.unitId ? html`<span class="error">${s.errors.unitId}</span>` : ''}
+    </div>
+    ${textArea('reason', 'Why you open it', s, 'E.g. to check what a notice must say. No personal data.')}
+    <button type="submit" class="secondary">Open this subject’s data</button>
+  </form>
+</details>`;
+}
+
+const SUBJECTS_LISTED = 500;
+
+const FIELD_WORDS: Record<string, string> = { name: 'Name', recipientName: 'Recipient', email: 'E-mail', phone: 'Phone', shippingAddress: 'Delivery address', orderNumber: 'Order' };
+
+export function subjectPage(incident: Incident, subject: OpenedSubject): Html {
+  return html`<section class="admin incident-subject">
+  <h1>Affected subject</h1>
+  <p><a href="/admin/incidents/${incident.id}">Back to the incident</a></p>
+  <p class="note">This read is in the audit trail, and your reason in the incident’s trail. Nothing here is kept on the incident.</p>
+  <h2>${subject.label}</h2>
+  <dl>${Object.entries(subject.values).map(([field, value]) => html`<dt>${FIELD_WORDS[field] ?? field}</dt><dd>${value}</dd>`)}</dl>
 </section>`;
 }
 

@@ -78,6 +78,20 @@ export const DEFAULT_RULES: Record<RetentionUnitKind, Default> = {
     maximum: days(7),
     atMaximum: 'the file and its key are deleted',
   },
+  incident: {
+    startsAt: 'the incident being closed',
+    minimum: null,
+    minimumWhy: null,
+    maximum: years(5),
+    atMaximum: 'the incident, its steps, its record of who was notified and the alerts that opened it are deleted',
+  },
+  security_alert: {
+    startsAt: 'the alert being raised (an alert that opened an incident is kept with the incident)',
+    minimum: null,
+    minimumWhy: null,
+    maximum: years(1),
+    atMaximum: 'the alert and its trail are deleted',
+  },
   staff: {
     startsAt: 'the staff account being closed by an admin',
     minimum: null,

@@ -6,7 +6,7 @@ import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/a
 import type { Html } from '../../platform/http/html.ts';
 import { parseForm } from '../../platform/http/forms.ts';
 import { TOKEN_PATTERN } from '../../platform/secrets.ts';
-import type { StaffActor } from '../access.ts';
+import { requireAccess, type Actor, type RouteAccess, type StaffActor } from '../access.ts';
 import { auditEvents } from '../audit/schema.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import { completeSetup, findSetup, sessionActor, signIn, signOut, staffEmail, type PendingSetup } from './service.ts';
@@ -45,6 +45,15 @@ export async function staffFor(vault: VaultContext, request: FastifyRequest): Pr
   if (!token) return undefined;
   request.staff = await sessionActor(vault, token);
   return request.staff;
+}
+
+/** What a back-office route puts before its handler: someone signed out is sent to sign in, staff without the role get a 403. */
+export function staffGuard(vault: VaultContext, access: RouteAccess) {
+  const visitor: Actor = { kind: 'visitor' };
+  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
+    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
+  }
+  return [signedIn, requireAccess(access, async (request) => (await staffFor(vault, request)) ?? visitor)];
 }
 
 /** `desk`: the pages other features offer staff, each linked from the dashboard for the roles it allows. */

@@ -70,3 +70,13 @@ export const staffSessions = classify(
     expiresAt: NOT_PERSONAL,
   },
 );
+
+/** Failed sign-ins to a staff account, one row each: what the repeated-failures rule counts (src/privacy/security/). */
+export const staffSignInFailures = classify(
+  pgTable('staff_sign_in_failure', {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    staffId: uuid('staff_id').notNull().references(() => staffAccounts.id, { onDelete: 'cascade' }),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  }, (t) => [index('staff_sign_in_failure_at_idx').on(t.at)]),
+  { id: NOT_PERSONAL, staffId: NOT_PERSONAL, at: NOT_PERSONAL },
+);

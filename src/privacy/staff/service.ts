@@ -6,7 +6,7 @@ import { hashPassword, newToken, tokenHash, verifyPassword } from '../../platfor
 import { sessionStore } from '../../platform/sessions.ts';
 import type { Role, StaffActor } from '../access.ts';
 import { blindIndex, createUnit, isErased, open, seal, type VaultContext } from '../vault/service.ts';
-import { staffAccounts, staffRecoveryCodes, staffSessions } from './schema.ts';
+import { staffAccounts, staffRecoveryCodes, staffSessions, staffSignInFailures } from './schema.ts';
 
 // Staff sign in with an argon2id password and a TOTP code (or a single-use recovery code). Accounts are created
 // by an operator (`pledge staff create`), who hands over a one-time set-up link.
@@ -108,6 +108,8 @@ export async function signIn(ctx: VaultContext, input: { email: string; password
   const secondFactor = row && passwordOk && !locked ? await secondFactorOf(ctx, row, input.code, now) : undefined;
   if (!row || !secondFactor) {
     await countFailure(ctx, emailIndex, now);
+    // Kept as an event too, against a locked account as well: the repeated-failures rule counts them (src/privacy/security/).
+    if (row?.passwordHash) await ctx.db.insert(staffSignInFailures).values({ staffId: row.id, at: now });
     return { ok: false };
   }
   const token = await inTransaction(ctx.db, async (tx) => {

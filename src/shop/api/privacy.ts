@@ -1,10 +1,9 @@
 import type { z } from 'zod';
 import type { Platform } from '../../platform/http/app.ts';
 import { httpError } from '../../platform/http/errors.ts';
-import type { RequestOutcome } from '../../privacy/requests/schema.ts';
 import { requestsOfCustomer } from '../../privacy/requests/service.ts';
 import { SESSION_COOKIE } from '../accounts/service.ts';
-import { copyStatus, eraseAccount, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest } from '../privacy-center/service.ts';
+import { copyStatus, eraseAccount, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest, type ErasureOutcome as ErasureOutcomeOf } from '../privacy-center/service.ts';
 import { forgetViews } from '../recommendations/service.ts';
 import {
   CopyRequested,
@@ -26,8 +25,9 @@ import { route, type StoreRoute } from './route.ts';
 /** Passwords and codes are what scripts guess: the same tight limit as the privacy center's forms. */
 const GUESSABLE = { max: 10, timeWindow: '1 minute' };
 
-function outcomeBody(outcome: RequestOutcome): z.input<typeof ErasureOutcome> {
+function outcomeBody(outcome: ErasureOutcomeOf): z.input<typeof ErasureOutcome> {
   return {
+    cancelled: outcome.cancelled.map((o) => ({ number: o.number, totalCents: o.totalCents, refunded: o.refunded })),
     erased: outcome.erased.map((e) => ({ kind: e.kind, label: e.label, count: e.count })),
     held: outcome.held.map((h) => ({ kind: h.kind, label: h.label, count: h.count, until: h.until, why: h.why })),
   };
@@ -68,8 +68,8 @@ export function privacyApiRoutes(platform: Platform): StoreRoute[] {
       status: 202,
       response: CopyRequested,
       errors: [401],
-      handle: async ({ caller }) => {
-        const requestId = await requestCopy(ctx, caller.customerId);
+      handle: async ({ caller, request }) => {
+        const requestId = await requestCopy(ctx, caller.customerId, request.ip);
         if (!requestId) throw httpError(401, 'unauthorized', 'This account no longer exists.');
         return { requestId, message: 'We are preparing your copy. A link to download it will be e-mailed to you shortly; it works once, within 3 days.' };
       },
@@ -135,8 +135,8 @@ export function privacyApiRoutes(platform: Platform): StoreRoute[] {
       response: GuestRequestStarted,
       errors: [400],
       rateLimit: GUESSABLE,
-      handle: async ({ body }) => ({
-        requestId: await requestAsGuest(ctx, body.kind, body.email),
+      handle: async ({ body, request }) => ({
+        requestId: await requestAsGuest(ctx, body.kind, body.email, request.ip),
         message: 'We have sent a 6-digit code to that address. It works for 30 minutes.',
       }),
     }),
@@ -154,8 +154,8 @@ export function privacyApiRoutes(platform: Platform): StoreRoute[] {
       response: GuestVerified,
       errors: [400, 404],
       rateLimit: GUESSABLE,
-      handle: async ({ params, body }) => {
-        const result = await verifyGuest(ctx, params.id, body.email, body.code);
+      handle: async ({ params, body, request }) => {
+        const result = await verifyGuest(ctx, params.id, body.email, body.code, request.ip);
         if (!result.ok) throw httpError(400, 'wrong_code', result.message, { code: result.message });
         if (result.kind === 'erasure') return { kind: 'erasure' as const, ...outcomeBody(result.outcome) };
         if (!result.token) throw httpError(404, 'not_found', 'This request has nothing left to answer.');

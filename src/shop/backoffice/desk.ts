@@ -26,6 +26,7 @@ export const BACK_OFFICE_DESK: readonly DeskLink[] = [
   { href: '/admin/privacy/holds', label: 'Legal holds', allow: ['privacy_officer'] },
   { href: '/admin/conformance', label: 'Conformance report', allow: ['privacy_officer'] },
   { href: '/admin/incidents', label: 'Incidents', allow: ['privacy_officer'] },
+  { href: '/admin/security', label: 'Security alerts', allow: ['privacy_officer'] },
   { href: '/admin/privacy/minors', label: 'Flag a suspected minor', allow: ['support'] },
 ];
 

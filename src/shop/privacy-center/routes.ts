@@ -53,7 +53,7 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
 
   app.post('/privacy-center/copy', async (request, reply) => {
     const customerId = await signedInCustomer(ctx, request);
-    if (!customerId || !(await requestCopy(ctx, customerId))) return reply.redirect('/account/login', 303);
+    if (!customerId || !(await requestCopy(ctx, customerId, request.ip))) return reply.redirect('/account/login', 303);
     return reply.redirect('/privacy-center?done=copy', 303);
   });
 
@@ -84,7 +84,7 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
   app.post('/privacy-center/guest', { config: strict }, async (request, reply) => {
     const form = parseForm(GuestForm, request.body, ['email', 'kind']);
     if (!form.ok) return page(reply, 'Your privacy center', guestStartPage(csrfField(reply), { values: form.values, errors: form.errors }), 400);
-    const requestId = await requestAsGuest(ctx, form.data.kind, form.data.email);
+    const requestId = await requestAsGuest(ctx, form.data.kind, form.data.email, request.ip);
     return page(reply, 'Enter your code', guestCodePage(csrfField(reply), requestId, { values: { email: form.data.email } }));
   });
 
@@ -93,7 +93,7 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
     if (!params.success) return reply.callNotFound();
     const form = parseForm(CodeForm, request.body, ['email', 'code']);
     if (!form.ok) return page(reply, 'Enter your code', guestCodePage(csrfField(reply), params.data.id, { values: form.values, errors: form.errors }), 400);
-    const result = await verifyGuest(ctx, params.data.id, form.data.email, form.data.code);
+    const result = await verifyGuest(ctx, params.data.id, form.data.email, form.data.code, request.ip);
     if (!result.ok) return page(reply, 'Enter your code', guestCodePage(csrfField(reply), params.data.id, { values: keptValues(request.body, ['email']), message: result.message }), 400);
     if (result.kind === 'erasure') {
       forgetViews(reply);
@@ -115,7 +115,7 @@ export function privacyCenterRoutes(app: FastifyInstance, platform: Platform) {
     const form = FormatForm.safeParse(request.body);
     if (!params.success) return linkGone(reply);
     if (!form.success) return page(reply, 'Your copy is ready', copyOfferPage(csrfField(reply), params.data.token), 400);
-    const document = await downloadCopy(ctx, params.data.token);
+    const document = await downloadCopy(ctx, params.data.token, request.ip);
     if (!document) return linkGone(reply);
     if (form.data.format === 'html') return page(reply, 'Your data', copyPage(document));
     const file = `pledge-data-${document.generatedAt.slice(0, 10)}`;

@@ -1,7 +1,7 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, eq, gt, inArray, lte } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, or, type SQL } from 'drizzle-orm';
 import { inTransaction, type Tx } from '../../platform/db/index.ts';
 import { queueMail } from '../../platform/mail/service.ts';
 import { newToken, TOKEN_PATTERN, tokenHash, verifyPassword } from '../../platform/secrets.ts';
@@ -22,8 +22,11 @@ import {
   type StaffAction,
 } from '../../privacy/requests/service.ts';
 import type { QueueActions } from '../../privacy/requests/routes.ts';
+import { noteCopyDownload, noteCopyNetwork } from '../../privacy/security/networks.ts';
 import { requestSla, type RequestSla } from '../../privacy/requests/sla.ts';
-import { orders } from '../orders/schema.ts';
+import { orders, type OrderStatus } from '../orders/schema.ts';
+import { cancelBeforeShipping, REFUND_CANCELLED_JOB } from '../fulfilment/service.ts';
+import { formatPrice } from '../catalog/service.ts';
 import { findOrderByNumber, orderPlace } from '../orders/service.ts';
 import { blindIndex, createUnit, isErased, open, openJson, sealJson, shred, type FieldPlace, type VaultContext } from '../../privacy/vault/service.ts';
 import { customers } from '../accounts/schema.ts';
@@ -54,12 +57,16 @@ async function accountSubject(tx: Tx, customerId: string) {
   return row && { customerId: row.id, emailIndex: row.emailIndex };
 }
 
-/** A signed-in customer asks for a copy: the request is recorded and a job prepares the file. */
-export async function requestCopy(ctx: PrivacyCenterContext, customerId: string): Promise<string | undefined> {
+/**
+ * A signed-in customer asks for a copy: the request is recorded and a job prepares the file. `from` is the client's
+ * address, whose network (a keyed hash of it) the download is compared with.
+ */
+export async function requestCopy(ctx: PrivacyCenterContext, customerId: string, from?: string): Promise<string | undefined> {
   return inTransaction(ctx.db, async (tx) => {
     const subject = await accountSubject(tx, customerId);
     if (!subject) return undefined;
     const request = await openRequest(ctx, tx, { kind: 'access', status: 'received', subject });
+    await noteCopyNetwork(ctx, tx, request.id, 'asked', from);
     await startExport(ctx, tx, request.id);
     return request.id;
   });
@@ -144,8 +151,8 @@ export async function copyReady(ctx: PrivacyCenterContext, token: string): Promi
   return row !== undefined;
 }
 
-/** Spends the link: answers the document once, then deletes the file and shreds its key. */
-export async function downloadCopy(ctx: PrivacyCenterContext, token: string): Promise<ExportDocument | undefined> {
+/** Spends the link: answers the document once, then deletes the file and shreds its key; `from` as for `requestCopy`. */
+export async function downloadCopy(ctx: PrivacyCenterContext, token: string, from?: string): Promise<ExportDocument | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const document = await inTransaction(ctx.db, async (tx) => {
     const now = ctx.clock.now();
@@ -155,6 +162,7 @@ export async function downloadCopy(ctx: PrivacyCenterContext, token: string): Pr
       .where(and(eq(privacyExports.tokenHash, tokenHash(token)), eq(privacyExports.status, 'ready'), gt(privacyExports.expiresAt, now)))
       .returning();
     if (!spent) return undefined;
+    await noteCopyDownload(ctx, tx, spent.requestId, from);
     const vault = { ...ctx, db: tx };
     const opened = await openJson<ExportDocument>(vault, spent.unitId, filePlace(spent.id), await fs.promises.readFile(fileOf(ctx, spent.id)));
     await shred(vault, [spent.unitId], 'copy downloaded');
@@ -182,7 +190,12 @@ export async function expireCopies(ctx: VaultContext & { exportDir: string }, ex
 
 // ── erasure ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
-export type ErasureResult = { ok: true; requestId: string; outcome: RequestOutcome } | { ok: false; field: 'password'; message: string };
+/** An order the person was still waiting for, cancelled by their erasure. */
+export type CancelledOrder = { number: string; totalCents: number; refunded: boolean };
+/** What an erasure did: the engine's account of units erased and held, and the orders it cancelled. */
+export type ErasureOutcome = RequestOutcome & { cancelled: CancelledOrder[] };
+
+export type ErasureResult = { ok: true; requestId: string; outcome: ErasureOutcome } | { ok: false; field: 'password'; message: string };
 
 /** The customer erases their account: confirmed by their password, done at once, told by e-mail what was kept. */
 export async function eraseAccount(ctx: PrivacyCenterContext, customerId: string, password: string): Promise<ErasureResult> {
@@ -203,7 +216,7 @@ export async function eraseAccount(ctx: PrivacyCenterContext, customerId: string
  * Runs an erasure request in `tx`: copies being prepared for the subject are withdrawn, every unit erased or
  * restricted, and the confirmation mailed to `email` (under a key of its own, as the subject's keys are gone).
  */
-export async function completeErasure(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest, email: string, options: { mayRestrict: boolean }): Promise<RequestOutcome> {
+export async function completeErasure(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest, email: string, options: { mayRestrict: boolean }): Promise<ErasureOutcome> {
   const earlier = request.customerId
     ? await tx.select({ id: privacyRequests.id }).from(privacyRequests).where(eq(privacyRequests.customerId, request.customerId))
     : [];
@@ -214,19 +227,54 @@ export async function completeErasure(ctx: PrivacyCenterContext, tx: Tx, request
     await tx.update(privacyExports).set({ status: 'expired' }).where(inArray(privacyExports.id, copies.map((c) => c.id)));
     await shred({ ...ctx, db: tx }, copies.map((c) => c.unitId), 'subject erased');
   }
-  const outcome = await eraseForRequest({ ...ctx, db: tx }, request, options);
+  const outcome = await eraseSubject(ctx, tx, request, options);
   await queueMail(ctx, tx, `privacy-erasure:${request.id}`, { to: email, subject: `Your ${ctx.shopName} data has been deleted`, text: erasureLetter(ctx, request.id, outcome) });
   // The files of withdrawn copies read as nothing now; removing them is tidiness, not erasure.
   for (const { id } of copies) await fs.promises.rm(fileOf(ctx, id), { force: true });
   return outcome;
 }
 
-export function erasureLetter(ctx: Pick<ShopContext, 'shopName'>, requestId: string, outcome: RequestOutcome): string {
+const UNSHIPPED: readonly OrderStatus[] = ['placed', 'paid', 'packed'];
+
+/**
+ * Orders not yet shipped could not be delivered once their details are erased or restricted, so an erasure cancels
+ * them first (their stock goes back on sale); those paid are refunded in full by a job once the erasure commits, as
+ * the payment provider is not asked inside a transaction.
+ */
+async function cancelUnshipped(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest): Promise<CancelledOrder[]> {
+  const whose: SQL[] = [];
+  if (request.customerId) whose.push(eq(orders.customerId, request.customerId));
+  if (request.emailIndex) whose.push(eq(orders.emailIndex, request.emailIndex));
+  if (whose.length === 0) return [];
+  const waiting = await tx.select({ id: orders.id }).from(orders).where(and(or(...whose), inArray(orders.status, UNSHIPPED))).orderBy(asc(orders.placedAt), asc(orders.number));
+  const cancelled: CancelledOrder[] = [];
+  for (const { id } of waiting) {
+    const order = await cancelBeforeShipping(tx, id, ctx.clock.now(), UNSHIPPED);
+    const paid = order.status !== 'placed';
+    if (paid) await ctx.jobs.send(REFUND_CANCELLED_JOB, { orderId: id }, { within: tx });
+    cancelled.push({ number: order.number, totalCents: order.totalCents, refunded: paid });
+  }
+  return cancelled;
+}
+
+/** Cancels what the person still waits for, then erases (or restricts) every unit of theirs. */
+async function eraseSubject(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest, options: { mayRestrict: boolean }): Promise<ErasureOutcome> {
+  const cancelled = await cancelUnshipped(ctx, tx, request);
+  return { ...(await eraseForRequest({ ...ctx, db: tx }, request, options)), cancelled };
+}
+
+/** How the confirmation names a cancelled order, on the page and in the e-mail. */
+export function cancelledText(order: CancelledOrder): string {
+  return `Order ${order.number} (${formatPrice(order.totalCents)}): ${order.refunded ? 'refunded in full to the card you paid with' : 'it was not paid, so nothing is charged'}`;
+}
+
+export function erasureLetter(ctx: Pick<ShopContext, 'shopName'>, requestId: string, outcome: ErasureOutcome): string {
   const deleted = outcome.erased.map((e) => `  - ${e.label} (${e.count})`);
   const held = outcome.held.map((h) => `  - ${h.label} (${h.count}), until ${h.until}: ${h.why}`);
   return [
     `As you asked, ${ctx.shopName} has deleted your data.`,
     '',
+    ...(outcome.cancelled.length > 0 ? ['Cancelled, as they had not been sent yet and could no longer be delivered to you:', ...outcome.cancelled.map((o) => `  - ${cancelledText(o)}`), ''] : []),
     'Deleted now:',
     ...(deleted.length > 0 ? deleted : ['  - nothing else was held about you']),
     '',
@@ -253,10 +301,11 @@ const codeHash = (requestId: string, code: string) => tokenHash(`${requestId}:${
  * Someone without an account asks for a copy or erasure of what is held under an address. A 6-digit code goes to
  * that address whether or not anything is held, and the answer is the same: the form tells a stranger nothing.
  */
-export async function requestAsGuest(ctx: PrivacyCenterContext, kind: 'access' | 'erasure', email: string): Promise<string> {
+export async function requestAsGuest(ctx: PrivacyCenterContext, kind: 'access' | 'erasure', email: string, from?: string): Promise<string> {
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   return inTransaction(ctx.db, async (tx) => {
     const request = await openRequest(ctx, tx, { kind, status: 'awaiting_verification', subject: { customerId: null, emailIndex: blindIndex(ctx.keys, 'email', email) } });
+    if (kind === 'access') await noteCopyNetwork(ctx, tx, request.id, 'asked', from);
     await tx.update(privacyRequests).set({ codeHash: codeHash(request.id, code), codeExpiresAt: new Date(ctx.clock.now().getTime() + GUEST_CODE_VALID_MS) }).where(eq(privacyRequests.id, request.id));
     const what = kind === 'access' ? 'a copy of the data we hold about' : 'the deletion of the data we hold about';
     await queueMail(ctx, tx, `privacy-code:${request.id}`, {
@@ -270,7 +319,7 @@ export async function requestAsGuest(ctx: PrivacyCenterContext, kind: 'access' |
 
 export type GuestResult =
   | { ok: true; kind: 'access'; token: string | undefined }
-  | { ok: true; kind: 'erasure'; outcome: RequestOutcome }
+  | { ok: true; kind: 'erasure'; outcome: ErasureOutcome }
   | { ok: false; message: string };
 
 const WRONG_CODE = 'That code is not right, or it has expired. Check the latest message we sent, or start again.';
@@ -279,7 +328,7 @@ const WRONG_CODE = 'That code is not right, or it has expired. Check the latest 
  * The guest enters the code with their address. A right code runs the request at once: the copy is prepared and
  * its link shown and mailed; erasure runs, and its confirmation is mailed. Five wrong codes end the request.
  */
-export async function verifyGuest(ctx: PrivacyCenterContext, requestId: string, email: string, code: string): Promise<GuestResult> {
+export async function verifyGuest(ctx: PrivacyCenterContext, requestId: string, email: string, code: string, from?: string): Promise<GuestResult> {
   const now = ctx.clock.now();
   const verified = await inTransaction(ctx.db, async (tx) => {
     const [request] = await tx.select().from(privacyRequests).where(and(eq(privacyRequests.id, requestId), eq(privacyRequests.status, 'awaiting_verification'))).for('update');
@@ -291,6 +340,7 @@ export async function verifyGuest(ctx: PrivacyCenterContext, requestId: string, 
     }
     const [updated] = await tx.update(privacyRequests).set({ status: 'received', verifiedAt: now, codeHash: null }).where(eq(privacyRequests.id, request.id)).returning();
     if (updated!.kind === 'erasure') return { kind: 'erasure' as const, outcome: await completeErasure(ctx, tx, updated!, email.trim(), { mayRestrict: true }) };
+    await noteCopyNetwork(ctx, tx, updated!.id, 'verified', from);
     return { kind: 'access' as const, exportId: await startExport(ctx, tx, updated!.id) };
   });
   if (!verified) return { ok: false, message: WRONG_CODE };
@@ -327,7 +377,7 @@ export async function runRequest(ctx: PrivacyCenterContext, requestId: string, s
     const email = await subjectEmail(ctx, tx, request);
     const mayRestrict = request.kind !== 'minor';
     if (email) await completeErasure(ctx, tx, request, email, { mayRestrict });
-    else await eraseForRequest({ ...ctx, db: tx }, request, { mayRestrict });
+    else await eraseSubject(ctx, tx, request, { mayRestrict });
     return { ok: true };
   });
 }

@@ -86,7 +86,7 @@ export function ticketRoutes(app: FastifyInstance, platform: Platform) {
     const form = parseForm(ContactForm, request.body, CONTACT_FIELDS);
     if (!form.ok) return page(reply, 'Contact us', contactPage(csrfField(reply), contact, { values: form.values, errors: form.errors }), 400);
     const customerId = await signedInCustomer(ctx, request);
-    const sent = await sendContactForm(ctx, form.data, customerId);
+    const sent = await sendContactForm(ctx, form.data, customerId, request.ip);
     const ticketUrl = customerId ? `/account/tickets/${sent.reference}` : `/tickets/${sent.reference}`;
     if (!customerId) reply.setCookie(TICKET_PASS_COOKIE, sent.sessionToken, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: TICKET_PASS_VALID_MS.session / 1000 });
     // The code is entered on this page, as after the privacy center's own guest form: its form carries the request.

@@ -229,9 +229,10 @@ export type Sent = Opened & ({ next: 'answer' | 'copy' | 'deletion' } | { next: 
  * its own buttons would: for the signed-in owner of the address given, a copy at once (erasing an account takes
  * its password, so that is left to the privacy center); for anyone else, the guest request whose code goes to
  * the address, answered the same whether or not anything is held under it. The message itself is kept once, as
- * the ticket on the privacy officer's desk, which names the request.
+ * the ticket on the privacy officer's desk, which names the request. `from` is the sender's address, as for
+ * `requestCopy`.
  */
-export async function sendContactForm(ctx: PrivacyCenterContext, input: ContactInput, customerId: string | undefined): Promise<Sent> {
+export async function sendContactForm(ctx: PrivacyCenterContext, input: ContactInput, customerId: string | undefined, from?: string): Promise<Sent> {
   const wish = input.privacyWish;
   if (wish !== 'copy' && wish !== 'deletion') return { ...(await openTicket(ctx, input, customerId)), next: 'answer' };
   return inTransaction(ctx.db, async (tx) => {
@@ -239,8 +240,8 @@ export async function sendContactForm(ctx: PrivacyCenterContext, input: ContactI
     const [account] = customerId ? await tx.select({ emailIndex: customers.emailIndex }).from(customers).where(eq(customers.id, customerId)) : [];
     const own = customerId !== undefined && account !== undefined && account.emailIndex.equals(blindIndex(ctx.keys, 'email', input.email));
     if (own && wish === 'deletion') return { ...(await openTicket(inTx, input, customerId)), next: 'deletion' };
-    if (own) return { ...(await openTicket(inTx, input, customerId, await requestCopy(inTx, customerId))), next: 'copy' };
-    const requestId = await requestAsGuest(inTx, wish === 'copy' ? 'access' : 'erasure', input.email);
+    if (own) return { ...(await openTicket(inTx, input, customerId, await requestCopy(inTx, customerId, from))), next: 'copy' };
+    const requestId = await requestAsGuest(inTx, wish === 'copy' ? 'access' : 'erasure', input.email, from);
     return { ...(await openTicket(inTx, input, customerId, requestId)), next: 'code', requestId };
   });
 }
