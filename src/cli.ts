@@ -408,37 +408,117 @@ const commands: Record<string, Command> = {
     },
   },
   incident: {
-    summary: 'the incident register: list incidents with their 72-hour clock, show one with its trail',
-    usage: 'pledge incident list | pledge incident show ID',
-    options: {},
+    summary: 'the incident register: list incidents with their 72-hour clock, show one with its trail; open one, move it on, find its affected subjects, send the notices',
+    usage: [
+      'pledge incident list | pledge incident show ID',
+      '  | pledge incident open --summary TEXT --consequences TEXT --column TABLE.COLUMN … [--processor NAME …] [--staff ID …] [--zone ZONE] --from YYYY-MM-DDTHH:MM --until YYYY-MM-DDTHH:MM --discovered YYYY-MM-DDTHH:MM',
+      '  | pledge incident step ID --to contained|notified|closed --note TEXT | pledge incident affected ID | pledge incident notify ID',
+    ].join('\n'),
+    options: {
+      summary: { type: 'string' },
+      consequences: { type: 'string' },
+      column: { type: 'string', multiple: true },
+      processor: { type: 'string', multiple: true },
+      staff: { type: 'string', multiple: true },
+      zone: { type: 'string' },
+      from: { type: 'string' },
+      until: { type: 'string' },
+      discovered: { type: 'string' },
+      to: { type: 'string' },
+      note: { type: 'string' },
+    },
     allowPositionals: true,
-    async run(config, _values, positionals) {
+    async run(config, values, positionals) {
       const [sub, id, ...extra] = positionals;
-      if (extra.length > 0 || !['list', 'show'].includes(sub ?? '') || (sub === 'list') !== (id === undefined)) {
+      // Each subcommand's options; the form's field each one fills, for its error messages.
+      const flags: Record<string, Record<string, string>> = {
+        list: {},
+        show: {},
+        affected: {},
+        notify: {},
+        open: { summary: 'summary', consequences: 'consequences', column: 'columns', processor: 'processors', staff: 'staffIds', zone: 'zone', from: 'windowStart', until: 'windowEnd', discovered: 'discoveredAt' },
+        step: { to: 'to', note: 'note' },
+      };
+      const own = sub === undefined ? undefined : flags[sub];
+      if (extra.length > 0 || !own || (sub === 'list' || sub === 'open') !== (id === undefined)) {
         throw new UsageError(positionals.length === 0 ? 'name a subcommand' : `unknown subcommand ${JSON.stringify(positionals.join(' '))}`);
       }
+      const stray = Object.keys(values).find((flag) => flag !== 'help' && values[flag] !== undefined && !(flag in own));
+      if (stray) throw new UsageError(`--${stray} goes with ${Object.keys(flags).find((s) => stray in flags[s]!)}`);
       const { z } = await import('zod');
       if (id !== undefined && !z.uuid().safeParse(id).success) throw new UsageError('ID must be an incident id (a UUID)');
       const { openShopRuntime } = await import('./runtime.ts');
-      const { findIncident, inZone, listIncidents, noticesOf, stepsOf } = await import('./privacy/incidents/service.ts');
+      const incidents = await import('./privacy/incidents/service.ts');
       const { clockWords } = await import('./privacy/incidents/views.ts');
       const runtime = await openShopRuntime(config);
       const { db } = runtime.database;
+      const ctx = { db, clock: runtime.clock };
+      /** A refused form: its messages under the flags that fill the fields (exit 2), or what the incident cannot do (exit 1). */
+      const flagOf = (field: string) => Object.keys(own).find((flag) => own[flag] === field);
+      const refused = (outcome: { status: number; errors: Record<string, string>; message?: string | undefined }): number => {
+        const byFlag = Object.entries(outcome.errors).map(([field, message]) => `${flagOf(field) ? `--${flagOf(field)}` : field}: ${message}`);
+        if (outcome.status === 400) throw new UsageError(byFlag.join('; '));
+        console.error(`pledge incident: ${outcome.message ?? byFlag.join('; ')}`);
+        return 1;
+      };
+      const missing = () => {
+        console.error(`pledge incident: no incident ${id}`);
+        return 1;
+      };
       try {
         const now = runtime.clock.now();
         if (sub === 'list') {
-          const all = await listIncidents(db);
-          for (const i of all) console.log(`${i.id}  ${i.state.padEnd(9)} discovered ${inZone(i.discoveredAt, i.zone)}  notify by ${inZone(i.notifyBy, i.zone)}  ${clockWords(i, now)}`);
+          const all = await incidents.listIncidents(db);
+          for (const i of all) console.log(`${i.id}  ${i.state.padEnd(9)} discovered ${incidents.inZone(i.discoveredAt, i.zone)}  notify by ${incidents.inZone(i.notifyBy, i.zone)}  ${clockWords(i, now)}`);
           console.log(`${all.length} incidents`);
           return 0;
         }
-        const incident = await findIncident(db, id!);
-        if (!incident) {
-          console.error(`pledge incident: no incident ${id}`);
-          return 1;
+        if (sub === 'open') {
+          const opened = await incidents.openIncident(ctx, null, {
+            summary: values.summary,
+            consequences: values.consequences,
+            columns: values.column,
+            processors: values.processor,
+            staffIds: values.staff,
+            zone: values.zone ?? 'UTC',
+            windowStart: values.from,
+            windowEnd: values.until,
+            discoveredAt: values.discovered,
+          });
+          if (!opened.ok) return refused(opened);
+          console.log(`incident ${opened.value.id} opened in triage; notify the regulator by ${incidents.inZone(opened.value.notifyBy, opened.value.zone)}`);
+          return 0;
         }
-        const notices = await noticesOf(db, incident.id);
-        const steps = (await stepsOf(db, incident.id)).map(({ step, at, staffId, note }) => ({ step, at, by: staffId ?? 'operator', note }));
+        const incident = await incidents.findIncident(db, id!);
+        if (!incident) return missing();
+        if (sub === 'step') {
+          const moved = await incidents.advanceIncident(ctx, incident.id, null, { to: values.to, note: values.note });
+          if (!moved.ok) return refused(moved);
+          console.log(`incident ${incident.id} is ${moved.value}`);
+          return 0;
+        }
+        if (sub === 'affected') {
+          const found = (await incidents.recordAffected(ctx, incident.id, null))!;
+          console.log(`${found.units.length} subjects found`);
+          for (const [category, c] of Object.entries(found.counts)) console.log(`  ${incidents.categoryLabel(category)}: ${c.subjects} subjects, ${c.records} records`);
+          return 0;
+        }
+        if (sub === 'notify') {
+          await runtime.jobs.start({ work: false });
+          const { recipientOf } = await import('./shop/backoffice/recipients.ts');
+          const { shopContext } = await import('./shop/context.ts');
+          const shop = runtime.config.shop;
+          const notices = { ...ctx, jobs: runtime.jobs, sealer: runtime.sealer, shopName: shop.name, contactEmail: shop.contactEmail };
+          const run = await incidents.sendNotices(notices, recipientOf(shopContext(runtime)), incident.id, null);
+          if (!run) {
+            console.error(`pledge incident: find the affected subjects first (pledge incident affected ${incident.id})`);
+            return 1;
+          }
+          console.log(`${run.sent} customers written to; ${run.alreadyNotified} records notified before; ${run.unreachable} with no address left`);
+          return 0;
+        }
+        const notices = await incidents.noticesOf(db, incident.id);
+        const steps = (await incidents.stepsOf(db, incident.id)).map(({ step, at, staffId, note }) => ({ step, at, by: staffId ?? 'operator', note }));
         const { affectedUnits, ...shown } = incident;
         console.log(JSON.stringify({ ...shown, clock: clockWords(incident, now), affectedSubjects: affectedUnits?.length ?? null, customersWritten: notices.filter((n) => n.outboxId).length, steps }, null, 2));
         return 0;
@@ -496,6 +576,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  fasterImports();
   process.exitCode = await main(process.argv.slice(2));
 }
-  fasterImports();
