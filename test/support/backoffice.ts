@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
 import type { LightMyRequestResponse } from 'fastify';
+import type { Clock } from '../../src/platform/clock.ts';
 import type { Runtime } from '../../src/platform/runtime.ts';
 import type { Role } from '../../src/privacy/access.ts';
 import { completeSetup, createStaff, findSetup, signIn } from '../../src/privacy/staff/service.ts';
@@ -70,8 +71,8 @@ export const customerDetails = (email: string, phone: string | null = '+1 555 01
   shippingOption: 'standard',
 });
 
-/** A guest's order of `lines` (slug → quantity), paid with the test card that pays. */
-export async function paidOrder(shop: TestShop, lines: Record<string, number>, details: CheckoutDetails) {
+/** A guest's order of `lines` (slug → quantity), paid with the test card that pays; any running shop will do. */
+export async function paidOrder(shop: { runtime: Runtime; clock: Clock }, lines: Record<string, number>, details: CheckoutDetails) {
   const ctx = shopContext(shop.runtime);
   let owner: { visitorToken: string | undefined } = { visitorToken: undefined };
   for (const [slug, quantity] of Object.entries(lines)) {

@@ -39,10 +39,10 @@ export type BrowserShop = { shop: RunningShop; browser: Browser; stop(): Promise
  * The real server as `npm start` runs it (PGlite in a fresh data directory, job workers on) on a known port — so
  * links in e-mails, built from the base URL, point at it — and a browser to look at it with.
  */
-export async function startBrowserShop(options: { seed: boolean }): Promise<BrowserShop> {
+export async function startBrowserShop(options: { seed: boolean; env?: Record<string, string> }): Promise<BrowserShop> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pledge-e2e-'));
   const port = String(await freePort());
-  const env = testEnv(dir, { PORT: port, HOST: '127.0.0.1', PLEDGE_BASE_URL: `http://127.0.0.1:${port}`, PLEDGE_LOG_LEVEL: 'warn' });
+  const env = testEnv(dir, { PORT: port, HOST: '127.0.0.1', PLEDGE_BASE_URL: `http://127.0.0.1:${port}`, PLEDGE_LOG_LEVEL: 'warn', ...options.env });
   const shop = await startShop(loadConfig(env), { seedIfEmpty: options.seed, jobPollingIntervalSeconds: 0.5 });
   const browser = await launchBrowser();
   return {
