@@ -87,7 +87,7 @@ const schema = z.object({
   PLEDGE_SECURITY_READ_RATES: z.string().trim().regex(/^[a-z_]+=\d{1,6}(\s*,\s*[a-z_]+=\d{1,6})*$/, 'must be role=N pairs separated by commas, like support=60,fulfilment=120').optional(),
   PLEDGE_SECURITY_WORKING_HOURS: z.string().trim().refine((v) => workingHours(v) !== undefined, 'must be days and hours like "Mon-Fri 08:00-18:00" (several separated by commas), each ending after it starts').optional(),
   PLEDGE_SECURITY_TIME_ZONE: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or America/New_York').default('UTC'),
-  PLEDGE_SECURITY_UNJUSTIFIED_READS: offOrCount('reads an hour').default('0'),
+  PLEDGE_SECURITY_UNJUSTIFIED_READS: offOrCount('subjects an hour').default('0'),
   PLEDGE_SECURITY_FAILED_SIGN_INS: offOrCount('failed sign-ins an hour').default('3'),
   PLEDGE_SECURITY_NEW_NETWORK: z.enum(['on', 'off']).default('on'),
 });
