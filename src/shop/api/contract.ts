@@ -275,6 +275,9 @@ export const CopyStatus = z.object({
 
 export const ErasureOutcome = z.object({
   requestId: z.string().optional().describe('The request’s reference, as in the confirmation e-mail'),
+  cancelled: z
+    .array(z.object({ number: z.string(), totalCents: z.number().int().min(0), refunded: z.boolean().describe('Paid, so refunded in full to the card') }))
+    .describe('Orders not sent yet, cancelled because they could no longer be delivered'),
   erased: z.array(z.object({ kind: z.string(), label: z.string(), count: z.number().int().min(0) })).describe('Deleted now'),
   held: z
     .array(z.object({ kind: z.string(), label: z.string(), count: z.number().int().min(0), until: z.string().describe('YYYY-MM-DD'), why: z.string() }))

@@ -1,8 +1,8 @@
 import type { FieldErrors } from '../../platform/http/errors.ts';
 import { field, formError } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
-import type { RequestOutcome } from '../../privacy/requests/schema.ts';
 import type { ExportDocument, PrivacyRequest } from '../../privacy/requests/service.ts';
+import { cancelledText, type ErasureOutcome } from './service.ts';
 import { orderLegalTerm } from './units.ts';
 
 // The privacy center's pages: what the customer may do with their data (seed 000 §8, seed 003 §3), the guest's
@@ -55,7 +55,7 @@ export function centerPage(csrf: Html, requests: readonly PrivacyRequest[], swit
   <form method="post" action="/privacy-center/copy">${csrf}<button type="submit">Prepare my copy</button></form>
   ${correctSection(csrf, switches)}
   <h2>Delete your account</h2>
-  <p>Your account, profile, addresses, sessions and messages are deleted at once. Orders are kept for as long as tax and commercial law require (${orderLegalTerm()} after the last activity on each), encrypted, out of our staff’s sight, and destroyed when that time ends. You will get an e-mail listing both.</p>
+  <p>Your account, profile, addresses, sessions and messages are deleted at once. Orders not sent yet are cancelled, and refunded in full if paid. Orders are kept for as long as tax and commercial law require (${orderLegalTerm()} after the last activity on each), encrypted, out of our staff’s sight, and destroyed when that time ends. You will get an e-mail listing both.</p>
   ${formError(s.message)}
   <form class="stacked" method="post" action="/privacy-center/erase" novalidate>
     ${csrf}
@@ -110,9 +110,12 @@ export function guestCodePage(csrf: Html, requestId: string, s: FormState = {}):
 </section>`;
 }
 
-export function erasedPage(outcome: RequestOutcome | undefined): Html {
+export function erasedPage(outcome: ErasureOutcome | undefined): Html {
   return html`<section class="auth">
   <h1>Your data has been deleted</h1>
+  ${outcome && outcome.cancelled.length > 0
+    ? html`<h2>Cancelled, as they had not been sent yet</h2><ul>${outcome.cancelled.map((o) => html`<li>${cancelledText(o)}</li>`)}</ul>`
+    : ''}
   ${outcome
     ? html`<h2>Deleted now</h2><ul>${outcome.erased.map((e) => html`<li>${e.label} (${e.count})</li>`)}</ul>
   ${outcome.held.length > 0
