@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { eq, inArray } from 'drizzle-orm';
-import { inTransaction } from '../../src/platform/db/index.ts';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { inTransaction, queryRows } from '../../src/platform/db/index.ts';
 import { AccessDenied, type StaffActor } from '../../src/privacy/access.ts';
 import { consentHistory, recordChoice } from '../../src/privacy/consent/service.ts';
 import { disclose } from '../../src/privacy/disclosure/service.ts';
@@ -17,7 +17,10 @@ import { customers } from '../../src/shop/accounts/schema.ts';
 import { signIn } from '../../src/shop/accounts/service.ts';
 import { addItem, type CartOwner } from '../../src/shop/cart/service.ts';
 import { payOrder, placeOrder } from '../../src/shop/checkout/service.ts';
+import { products } from '../../src/shop/catalog/schema.ts';
+import { REFUND_CANCELLED_JOB, refundCancelledOrder } from '../../src/shop/fulfilment/service.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
+import { payments } from '../../src/shop/payments/schema.ts';
 import { orderForStaff } from '../../src/shop/orders/service.ts';
 import { cardSchema } from '../../src/shop/payments/testpay/service.ts';
 import { downloadCopy, eraseAccount, expireCopies, prepareExport, privacyCenterContext, requestCopy } from '../../src/shop/privacy-center/service.ts';
@@ -190,5 +193,36 @@ forEachDatabase('privacy center', (kind) => {
     assert.equal(journalled.filter((j) => j.reason.startsWith(RESTRICTED_PREFIX)).length, 2, 'the restrictions were journalled');
     assert.equal(journalled.filter((j) => !j.reason.startsWith(RESTRICTED_PREFIX)).length, 2, 'and so were the shreddings');
     assert.equal((await shop.database.db.select().from(unitKeys).where(inArray(unitKeys.unitId, orderUnits))).length, 0);
+  });
+
+  test('erasure cancels the orders not sent yet, puts their stock back and refunds the paid one by a job', async () => {
+    const eve = person('Eve');
+    const account = await signedInCustomer(shop, eve.name, eve.email);
+    const stockOf = async () => (await shop.database.db.select({ stock: products.stock }).from(products).where(eq(products.slug, 'gentle-oat-cleanser')))[0]!.stock;
+    const before = await stockOf();
+    const [paid, unpaid] = [await buy({ customerId: account.customerId }, eve), await buy({ customerId: account.customerId }, eve, false)];
+    assert.equal(await stockOf(), before - 2);
+
+    const erased = await eraseAccount(ctx(), account.customerId, 'a long enough password');
+    assert.ok(erased.ok);
+    const numbers = await shop.database.db.select({ id: orders.id, number: orders.number, status: orders.status, totalCents: orders.totalCents }).from(orders).where(inArray(orders.id, [paid, unpaid]));
+    assert.deepEqual(numbers.map((o) => o.status), ['cancelled', 'cancelled']);
+    const numberOf = (id: string) => numbers.find((o) => o.id === id)!;
+    assert.deepEqual(erased.outcome.cancelled, [
+      { number: numberOf(paid).number, totalCents: numberOf(paid).totalCents, refunded: true },
+      { number: numberOf(unpaid).number, totalCents: numberOf(unpaid).totalCents, refunded: false },
+    ]);
+    assert.equal(await stockOf(), before, 'the stock is back on sale');
+    const letter = (await mailsTo(shop, eve.email)).find((m) => m.subject.includes('has been deleted'));
+    assert.match(letter!.text, new RegExp(`Cancelled, as they had not been sent yet[^\\n]*\\n {2}- Order ${numberOf(paid).number} \\(\\$[\\d.]+\\): refunded in full to the card you paid with\\n {2}- Order ${numberOf(unpaid).number} [^\\n]*not paid`));
+
+    // The refund waits for the erasure to commit, then the job asks the provider once, however often it runs.
+    const [job] = await queryRows<{ data: { orderId: string } }>(shop.database.db, sql`select data from pgboss.job where name = ${REFUND_CANCELLED_JOB} and data->>'orderId' = ${paid}`);
+    assert.ok(job, 'a refund job was queued for the paid order only');
+    assert.equal((await queryRows(shop.database.db, sql`select 1 from pgboss.job where name = ${REFUND_CANCELLED_JOB} and data->>'orderId' = ${unpaid}`)).length, 0);
+    await refundCancelledOrder(ctx(), paid);
+    await refundCancelledOrder(ctx(), paid);
+    const [payment] = await shop.database.db.select({ amountCents: payments.amountCents, refundedCents: payments.refundedCents }).from(payments).where(eq(payments.orderId, paid));
+    assert.equal(payment!.refundedCents, payment!.amountCents);
   });
 });

@@ -170,12 +170,7 @@ export class RefundFailed extends Error {
  */
 export async function cancelOrder(ctx: FulfilmentContext, orderId: string): Promise<void> {
   await inTransaction(ctx.db, async (tx) => {
-    const order = await lockForMove(tx, orderId, 'cancelled');
-    if (!TO_SEND.includes(order.status)) throw new OrderStateError(`Order ${order.number} is ${order.status}: only paid or packed orders are cancelled here.`);
-    const at = now(ctx);
-    await releaseStock(tx, orderId);
-    await tx.update(orders).set({ status: 'cancelled', cancelledAt: at, lastActivityAt: at }).where(eq(orders.id, orderId));
-    await recordEvent(tx, orderId, 'cancelled', at, ctx.actor.staffId);
+    const order = await cancelBeforeShipping(tx, orderId, now(ctx), TO_SEND, ctx.actor.staffId);
     const lines = await tx.select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.position));
     await sendOrderMail(ctx, tx, order, 'cancelled', {
       subject: `Your order ${order.number} was cancelled`,
@@ -191,8 +186,27 @@ export async function cancelOrder(ctx: FulfilmentContext, orderId: string): Prom
   await refundCancelledOrder(ctx, orderId);
 }
 
-/** Refunds what is still unrefunded of a cancelled order's payment; safe to repeat. Throws RefundFailed. */
-export async function refundCancelledOrder(ctx: FulfilmentContext, orderId: string): Promise<void> {
+/**
+ * Cancels an order in one of the statuses `from`, none of them shipped, under its lock: its stock goes back on sale
+ * and the move is recorded. Answers the order as it was; the caller tells the customer and refunds.
+ */
+export async function cancelBeforeShipping(tx: Tx, orderId: string, at: Date, from: readonly OrderStatus[], staffId?: string): Promise<Order> {
+  const order = await lockForMove(tx, orderId, 'cancelled');
+  if (!from.includes(order.status)) throw new OrderStateError(`Order ${order.number} is ${order.status}: only ${from.join(' or ')} orders are cancelled here.`);
+  await releaseStock(tx, orderId);
+  await tx.update(orders).set({ status: 'cancelled', cancelledAt: at, lastActivityAt: at }).where(eq(orders.id, orderId));
+  await recordEvent(tx, orderId, 'cancelled', at, staffId);
+  return order;
+}
+
+/** Refunds a cancelled order after the cancellation commits, when no one is waiting on the provider's answer. */
+export const REFUND_CANCELLED_JOB = 'orders.refund-cancelled';
+
+/**
+ * Refunds what is still unrefunded of a cancelled order's payment; safe to repeat. Throws RefundFailed. Staff
+ * asking again from the order's page are recorded as the refund's actor; the refund job has none.
+ */
+export async function refundCancelledOrder(ctx: ShopContext & { actor?: StaffActor }, orderId: string): Promise<void> {
   const [order] = await ctx.db.select({ number: orders.number, status: orders.status }).from(orders).where(eq(orders.id, orderId));
   if (order?.status !== 'cancelled') throw new OrderStateError(order ? `Order ${order.number} is ${order.status}: only cancelled orders are refunded here.` : 'There is no such order.');
   const [payment] = await ctx.db
@@ -208,6 +222,6 @@ export async function refundCancelledOrder(ctx: FulfilmentContext, orderId: stri
       .set({ refundedCents: payment.amountCents })
       .where(and(eq(payments.id, payment.id), eq(payments.refundedCents, payment.refundedCents)))
       .returning({ id: payments.id });
-    if (recorded) await recordEvent(tx, orderId, 'refunded', now(ctx), ctx.actor.staffId);
+    if (recorded) await recordEvent(tx, orderId, 'refunded', ctx.clock.now(), ctx.actor?.staffId);
   });
 }
