@@ -28,6 +28,10 @@ const BUDGETS = {
   fulfilmentOrder: 15,
   fulfilmentQueue: 5,
   apiOrders: 2,
+  // A guest's whole order through the store API: placing it (cart, lines, stock, key, order, job), TestPay's charge,
+  // and recording the payment with its disclosure, event, confirmation e-mail and job; the answer reads nothing more.
+  // 26 statements, and on PostgreSQL the begin and commit of its three transactions.
+  apiCheckout: 32,
 } as const;
 
 forEachDatabase('query budget', (kind) => {
@@ -91,6 +95,22 @@ forEachDatabase('query budget', (kind) => {
   test('the pay page and the customer’s order page cost the same for one line as for five', async () => {
     await holds('payPage', async (count) => statements(`/checkout/pay/${await customerOrder(count, false)}`, customer.cookie));
     await holds('customerOrder', async (count) => statements(`/account/orders/${await customerOrder(count)}`, customer.cookie));
+  });
+
+  test('a store API checkout stays within its budget', async () => {
+    const added = await shop.app.inject({ method: 'POST', url: '/api/store/cart/items', payload: { slug: PRODUCTS[0], quantity: 1 } });
+    assert.equal(added.statusCode, 201, added.body);
+    const card = cardSchema(shop.clock.now()).parse({ number: '4242424242424242', expMonth: '12', expYear: '2040', cvc: '123' });
+    const before = shop.database.queries.count;
+    const response = await shop.app.inject({
+      method: 'POST',
+      url: '/api/store/checkout',
+      headers: { 'x-cart-token': String(added.headers['x-cart-token']), 'idempotency-key': randomUUID() },
+      payload: { ...customerDetails('guest@example.com'), cardToken: ctx().payments.tokenize(card).token },
+    });
+    assert.equal(response.statusCode, 201, response.body);
+    const sent = shop.database.queries.count - before;
+    assert.ok(sent <= BUDGETS.apiCheckout, `store API checkout: ${sent} statements, budget ${BUDGETS.apiCheckout}`);
   });
 
   test('order lists cost the same for one order as for five more', async () => {

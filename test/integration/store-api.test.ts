@@ -482,6 +482,8 @@ forEachDatabase('store API', (kind) => {
     const again = await call('POST', '/checkout', { body, headers });
     assert.equal(again.statusCode, 200, again.body);
     assert.equal(documented(again, 'POST', '/checkout').number, order.number);
+    // The first answer is made from what the payment read; the second reads the order: the same order either way.
+    assert.deepEqual(again.json(), placed.json());
     assert.equal((await chargesFor(order.number)).length, 1, 'one charge');
 
     const racing = await visitorCart({ 'glass-lip-gloss': 1 });

@@ -406,7 +406,7 @@ export function storeRoutes(platform: Platform): StoreRoute[] {
         if (!ctx.payments.describeToken(cardToken)) {
           throw httpError(400, 'invalid_input', 'Some fields need attention.', { cardToken: 'This is not a TestPay card token, or it was altered: tokenize the card again.' });
         }
-        const placed = await placeOrder(ctx, caller.owner, details, { checkoutKey: checkoutKey(caller.owner, headers['idempotency-key']), expectedSubtotalCents });
+        const placed = await placeOrder(ctx, caller.owner, details, { checkoutKey: checkoutKey(caller.owner, headers['idempotency-key']), expectedSubtotalCents, sessionPass: false });
         if (!placed.ok) throw checkoutRefused(placed.problems);
         const paid = await payOrder(ctx, placed.orderId, cardToken);
         if (!paid.ok && paid.code === 'declined') {
@@ -414,8 +414,9 @@ export function storeRoutes(platform: Platform): StoreRoute[] {
         }
         if (!paid.ok) throw httpError(409, 'not_payable', paid.message);
         if (placed.repeated) reply.status(200);
-        // The caller placed it a moment ago: they read their own order, as the confirmation page does.
-        return orderBody((await orderForSubject(ctx, placed.orderId))!);
+        // The caller placed it a moment ago: they read their own order, as the confirmation page does; paid just now,
+        // it is the order as the payment left it (read by the payment itself), otherwise it is read.
+        return orderBody(paid.paid ?? (await orderForSubject(ctx, placed.orderId))!);
       },
     }),
     route(ctx, {

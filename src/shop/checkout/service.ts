@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { inTransaction, queryRows, type Tx } from '../../platform/db/index.ts';
+import { inTransaction, type Tx } from '../../platform/db/index.ts';
 import type { MailContext } from '../../platform/mail/service.ts';
 import { tokenHash } from '../../platform/secrets.ts';
 import { disclose } from '../../privacy/disclosure/service.ts';
@@ -10,7 +10,7 @@ import { lockCart, type CartOwner } from '../cart/service.ts';
 import { cartItems, carts } from '../cart/schema.ts';
 import { products } from '../catalog/schema.ts';
 import { ShippingAddress } from '../orders/address.ts';
-import { issueOrderPass, orderPlace, recordEvent, sendConfirmation } from '../orders/service.ts';
+import { issueOrderPass, orderPlace, recordEvent, sendConfirmation, type OrderDetail } from '../orders/service.ts';
 import { orderLines, orders, shippingOptions, taxRates, type Order } from '../orders/schema.ts';
 import type { PaymentProvider } from '../payments/provider.ts';
 import { payments } from '../payments/schema.ts';
@@ -72,6 +72,14 @@ class CheckoutRefused extends Error {
   }
 }
 
+/**
+ * `sessionPass: false` for a client that keeps no browser session (the store API): a guest's order then gets no
+ * session pass, which only a browser could hold.
+ */
+type CheckoutForm = { checkoutKey: string; expectedSubtotalCents?: number | undefined; sessionPass?: boolean };
+
+const wantsPass = (owner: CartOwner, form: CheckoutForm) => !('customerId' in owner) && form.sessionPass !== false;
+
 const keyHash = (checkoutKey: string) => createHash('sha256').update(`checkout:${checkoutKey}`).digest();
 
 /**
@@ -83,7 +91,7 @@ export async function placeOrder(
   ctx: CheckoutContext,
   owner: CartOwner,
   details: CheckoutDetails,
-  form: { checkoutKey: string; expectedSubtotalCents?: number | undefined },
+  form: CheckoutForm,
 ): Promise<PlaceResult> {
   try {
     return await inTransaction(ctx.db, async (tx) => {
@@ -91,7 +99,7 @@ export async function placeOrder(
       const cartId = await lockCart(tx, owner);
       const [earlier] = await tx.select({ id: orders.id, number: orders.number, totalCents: orders.totalCents }).from(orders).where(eq(orders.checkoutKey, keyHash(form.checkoutKey)));
       if (earlier) {
-        const passToken = 'customerId' in owner ? undefined : await issueOrderPass(ctx, tx, earlier.id, 'session');
+        const passToken = wantsPass(owner, form) ? await issueOrderPass(ctx, tx, earlier.id, 'session') : undefined;
         return { ok: true, orderId: earlier.id, number: earlier.number, totalCents: earlier.totalCents, passToken, repeated: true } as const;
       }
       return placeFromCart(ctx, tx, cartId, owner, details, form);
@@ -108,7 +116,7 @@ async function placeFromCart(
   cartId: string | undefined,
   owner: CartOwner,
   details: CheckoutDetails,
-  form: { checkoutKey: string; expectedSubtotalCents?: number | undefined },
+  form: CheckoutForm,
 ): Promise<PlaceResult> {
   const lines = cartId
     ? await tx
@@ -143,24 +151,7 @@ async function placeFromCart(
   const [tax] = await tx.select().from(taxRates).where(eq(taxRates.country, details.address.country));
   if (!tax) problems.push({ code: 'country', field: 'country', message: 'We do not deliver to that country yet.' });
 
-  // Stock is taken in product id order, so two checkouts sharing products cannot deadlock on each other.
-  for (const line of lines.filter((l) => l.archivedAt === null).sort((a, b) => a.productId - b.productId)) {
-    const [taken] = await tx
-      .update(products)
-      .set({ stock: sql`${products.stock} - ${line.quantity}` })
-      .where(and(eq(products.id, line.productId), gte(products.stock, line.quantity)))
-      .returning({ id: products.id });
-    if (!taken) {
-      const [left] = await tx.select({ stock: products.stock }).from(products).where(eq(products.id, line.productId));
-      const stock = left?.stock ?? 0;
-      problems.push({
-        code: 'stock',
-        message: stock === 0 ? `${line.name} has sold out. Remove it from your cart to go on.` : `Only ${stock} ${line.name} left: lower the quantity in your cart to go on.`,
-      });
-    }
-  }
-  if (problems.length > 0 || !option || !tax) throw new CheckoutRefused(problems);
-
+  if (problems.length > 0 || !option || !tax) throw new CheckoutRefused([...problems, ...(await takeStock(tx, lines))]);
   const now = ctx.clock.now();
   const totals = totalsFor(subtotalCents, option.costCents, tax.rateBasisPoints);
   const orderId = randomUUID();
@@ -175,28 +166,32 @@ async function placeFromCart(
     { place: place('shipping_address'), value: JSON.stringify(postal) },
     ...(phone ? [{ place: place('phone'), value: phone }] : []),
   ]);
-  const [number] = await queryRows<{ n: string }>(tx, sql`select 'P' || nextval('order_number_seq')::text as n`);
-  await tx.insert(orders).values({
-    id: orderId,
-    number: number!.n,
-    unitId: unit.id,
-    customerId: 'customerId' in owner ? owner.customerId : null,
-    checkoutKey: keyHash(form.checkoutKey),
-    status: 'placed',
-    emailIndex: blindIndex(ctx.keys, 'email', email),
-    email: sealed[0]!,
-    recipientName: sealed[1]!,
-    shippingAddress: sealed[2]!,
-    phone: sealed[3] ?? null,
-    shippingCountry: details.address.country,
-    shippingOptionCode: option.code,
-    shippingOptionName: option.name,
-    currency: CURRENCY,
-    ...totals,
-    placedAt: now,
-    payBy: new Date(now.getTime() + PAY_WITHIN_MS),
-    lastActivityAt: now,
-  });
+  // The number is drawn in the insert itself: one statement fewer per order.
+  const [placed] = await tx
+    .insert(orders)
+    .values({
+      id: orderId,
+      number: sql`'P' || nextval('order_number_seq')::text`,
+      unitId: unit.id,
+      customerId: 'customerId' in owner ? owner.customerId : null,
+      checkoutKey: keyHash(form.checkoutKey),
+      status: 'placed',
+      emailIndex: blindIndex(ctx.keys, 'email', email),
+      email: sealed[0]!,
+      recipientName: sealed[1]!,
+      shippingAddress: sealed[2]!,
+      phone: sealed[3] ?? null,
+      shippingCountry: details.address.country,
+      shippingOptionCode: option.code,
+      shippingOptionName: option.name,
+      currency: CURRENCY,
+      ...totals,
+      placedAt: now,
+      payBy: new Date(now.getTime() + PAY_WITHIN_MS),
+      lastActivityAt: now,
+    })
+    .returning({ number: orders.number });
+  const number = placed!.number;
   await tx.insert(orderLines).values(
     lines.map((l, position) => ({
       orderId,
@@ -214,12 +209,42 @@ async function placeFromCart(
   await recordEvent(tx, orderId, 'placed', now);
   await tx.delete(carts).where(eq(carts.id, cartId!));
   await ctx.jobs.send(EXPIRE_UNPAID_JOB, { orderId }, { within: tx, startAfter: new Date(now.getTime() + PAY_WITHIN_MS) });
-  const passToken = 'customerId' in owner ? undefined : await issueOrderPass(ctx, tx, orderId, 'session');
-  return { ok: true, orderId, number: number!.n, totalCents: totals.totalCents, passToken, repeated: false };
+  const passToken = wantsPass(owner, form) ? await issueOrderPass(ctx, tx, orderId, 'session') : undefined;
+  // The stock is taken last. From its update to the commit, every other checkout of the product waits on its row, so
+  // the row is held for that and no more: taken first, it queued a sale of one product behind whole transactions.
+  const short = await takeStock(tx, lines);
+  if (short.length > 0) throw new CheckoutRefused(short);
+  return { ok: true, orderId, number, totalCents: totals.totalCents, passToken, repeated: false };
+}
+
+/**
+ * Takes each line's quantity from its product's stock, with conditional updates (two buyers of the last item: one
+ * order); the problems of the lines whose stock was short. Run inside the placing transaction, which a problem rolls
+ * back. Products are taken in id order, so two checkouts sharing products cannot deadlock on each other.
+ */
+async function takeStock(tx: Tx, lines: readonly { productId: number; name: string; quantity: number; archivedAt: Date | null }[]): Promise<CheckoutProblem[]> {
+  const problems: CheckoutProblem[] = [];
+  for (const line of lines.filter((l) => l.archivedAt === null).sort((a, b) => a.productId - b.productId)) {
+    const [taken] = await tx
+      .update(products)
+      .set({ stock: sql`${products.stock} - ${line.quantity}` })
+      .where(and(eq(products.id, line.productId), gte(products.stock, line.quantity)))
+      .returning({ id: products.id });
+    if (!taken) {
+      const [left] = await tx.select({ stock: products.stock }).from(products).where(eq(products.id, line.productId));
+      const stock = left?.stock ?? 0;
+      problems.push({
+        code: 'stock',
+        message: stock === 0 ? `${line.name} has sold out. Remove it from your cart to go on.` : `Only ${stock} ${line.name} left: lower the quantity in your cart to go on.`,
+      });
+    }
+  }
+  return problems;
 }
 
 export type PayResult =
-  | { ok: true; alreadyPaid: boolean }
+  /** `paid` is the order as this payment left it (absent when it was paid before), so the payer sees it without another read. */
+  | { ok: true; alreadyPaid: boolean; paid?: OrderDetail }
   | { ok: false; code: 'declined' | 'not_payable'; message: string };
 
 /** The idempotency key of paying `orderId` with `token`: the same submit twice is the same charge. */
@@ -283,8 +308,9 @@ export async function payOrder(ctx: CheckoutContext, orderId: string, token: str
     }
     await tx.update(orders).set({ status: 'paid', paidAt: now, lastActivityAt: now }).where(eq(orders.id, orderId));
     await recordEvent(tx, orderId, 'paid', now);
-    await sendConfirmation(ctx, tx, { ...current!, status: 'paid', paidAt: now });
-    return { result: { ok: true, alreadyPaid: false } as const, unrecorded: false };
+    const paidOrder = { ...current!, status: 'paid', paidAt: now, lastActivityAt: now } as const;
+    const shown = await sendConfirmation(ctx, tx, paidOrder);
+    return { result: { ok: true, alreadyPaid: false, paid: { order: paidOrder, ...shown, card: { brand: card.brand, last4: card.last4 } } } as const, unrecorded: false };
   });
   if (unrecorded && charge.ok) {
     const refund = await ctx.payments.refund({ chargeId: charge.chargeId, amountCents: order.totalCents, idempotencyKey: `void:${idempotencyKey}` });

@@ -239,9 +239,9 @@ export function linesText(lines: readonly Pick<OrderLine, 'name' | 'variant' | '
   return lines.map((l) => `  ${l.quantity} × ${l.name}${l.variant ? ` (${l.variant})` : ''}  ${formatPrice(l.lineTotalCents)}`).join('\n');
 }
 
-/** The order confirmation, sent once the payment succeeded. */
-export async function sendConfirmation(ctx: OrderContext, tx: Tx, order: Order): Promise<void> {
-  const { lines } = await linesAndEvents(tx, order.id);
+/** The order confirmation, sent once the payment succeeded. Answers what it read, so the payer is shown it without reading it again. */
+export async function sendConfirmation(ctx: OrderContext, tx: Tx, order: Order): Promise<Pick<OrderDetail, 'lines' | 'events' | 'contact'>> {
+  const { lines, events } = await linesAndEvents(tx, order.id);
   const contact = await openContact({ ...ctx, db: tx }, order);
   const address = isErased(contact.address) || isErased(contact.recipientName) ? [] : addressLines({ ...contact.address, recipientName: contact.recipientName });
   await sendOrderMail(ctx, tx, order, 'confirmation', {
@@ -263,6 +263,7 @@ export async function sendConfirmation(ctx: OrderContext, tx: Tx, order: Order):
       `See your order: ${orderLinkFor(ctx, order)}`,
     ].join('\n'),
   });
+  return { lines, events, contact };
 }
 
 /** The order a browser's session pass opens, if it is the one numbered `number`; anything else reads as no order. */

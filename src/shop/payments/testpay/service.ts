@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, or } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Clock } from '../../../platform/clock.ts';
 import { inTransaction, type Executor } from '../../../platform/db/index.ts';
@@ -120,15 +120,20 @@ export function testPay(ctx: { db: Executor; clock: Clock; secret: Buffer }): Te
       const card = { brand: claims.brand, last4: claims.last4 };
       const tokenHash = createHash('sha256').update(request.token).digest();
       return inTransaction(ctx.db, async (tx) => {
-        const [previous] = await tx.select().from(testpayCharges).where(eq(testpayCharges.idempotencyKey, request.idempotencyKey)).for('update');
+        // The charge this key made before, and any charge of this token, in one look-up.
+        const earlier = await tx
+          .select()
+          .from(testpayCharges)
+          .where(or(eq(testpayCharges.idempotencyKey, request.idempotencyKey), eq(testpayCharges.tokenHash, tokenHash)))
+          .for('update');
+        const previous = earlier.find((c) => c.idempotencyKey === request.idempotencyKey);
         if (previous) {
           // The key names one charge: a replay with another token or amount is the caller's bug, not a new charge.
           if (!previous.tokenHash.equals(tokenHash) || previous.amountCents !== request.amountCents) throw new Error('TestPay: idempotency key reused for a different charge');
           return resultOf(previous, card, claims);
         }
         if (claims.expiresAt < ctx.clock.now().getTime()) return declined('expired_token', card);
-        const [spent] = await tx.select({ id: testpayCharges.id }).from(testpayCharges).where(eq(testpayCharges.tokenHash, tokenHash)).limit(1);
-        if (spent) return declined('token_used', card);
+        if (earlier.length > 0) return declined('token_used', card);
         const [row] = await tx
           .insert(testpayCharges)
           .values({
