@@ -59,9 +59,10 @@ export type Personal = { recent: Suggestion[]; picks: Suggestion[] };
 type Candidate = Suggestion & { brand: string; categoryId: number; variantGroup: string | null; position: number; pickable: boolean };
 
 /**
- * What the visitor's own suggestions are made from: every product on sale, by slug, category and brand. It is the
- * same for everyone, so it is cached with the catalogue's pages (and dropped with them when the catalogue changes):
- * a query per private page had cost more than all the rest of the page.
+ * What the visitor's own suggestions are made from: every product on sale by slug, and those that may be picked
+ * (listed, in stock) by category and brand, in storefront order. It is the same for everyone, so it is cached with
+ * the catalogue's pages (and dropped with them when the catalogue changes): a query per private page had cost more
+ * than all the rest of the page.
  */
 export type SuggestionIndex = { bySlug: Map<string, Candidate>; byCategory: Map<number, Candidate[]>; byBrand: Map<string, Candidate[]> };
 
@@ -77,11 +78,13 @@ export async function suggestionIndex(ctx: { db: Executor }): Promise<Suggestion
       pickable: sql<boolean>`${products.listed} and ${products.stock} > 0`,
     })
     .from(products)
-    .where(isNull(products.archivedAt));
+    .where(isNull(products.archivedAt))
+    .orderBy(products.position, products.name);
   const index: SuggestionIndex = { bySlug: new Map(), byCategory: new Map(), byBrand: new Map() };
   const add = <K>(map: Map<K, Candidate[]>, key: K, row: Candidate) => void (map.get(key)?.push(row) ?? map.set(key, [row]));
   for (const row of rows) {
     index.bySlug.set(row.slug, row);
+    if (!row.pickable) continue;
     add(index.byCategory, row.categoryId, row);
     add(index.byBrand, row.brand, row);
   }
@@ -100,15 +103,19 @@ export function personalSuggestions(index: SuggestionIndex, viewing: string, rec
   const brands = tally(seen.map((s) => s.brand));
   const seenSlugs = new Set(seen.map((s) => s.slug));
   const seenGroups = new Set(seen.flatMap((s) => s.variantGroup ?? []));
-  const candidates = new Set([...[...categories.keys()].flatMap((id) => index.byCategory.get(id)!), ...[...brands.keys()].flatMap((brand) => index.byBrand.get(brand)!)]);
-  const picks = [...candidates]
-    .filter((c) => c.pickable && !seenSlugs.has(c.slug) && !(c.variantGroup !== null && seenGroups.has(c.variantGroup)))
-    .map((c) => ({ c, score: (categories.get(c.categoryId) ?? 0) + (brands.get(c.brand) ?? 0) }))
-    .sort((a, b) => b.score - a.score || a.c.position - b.c.position || a.c.name.localeCompare(b.c.name))
-    .slice(0, SUGGESTIONS);
+  const scored = new Map<Candidate, number>();
+  const consider = (candidates: Candidate[] | undefined) => {
+    for (const c of candidates ?? []) {
+      if (scored.has(c) || seenSlugs.has(c.slug) || (c.variantGroup !== null && seenGroups.has(c.variantGroup))) continue;
+      scored.set(c, (categories.get(c.categoryId) ?? 0) + (brands.get(c.brand) ?? 0));
+    }
+  };
+  for (const id of categories.keys()) consider(index.byCategory.get(id));
+  for (const brand of brands.keys()) consider(index.byBrand.get(brand));
+  const picks = [...scored].sort(([a, x], [b, y]) => y - x || a.position - b.position).slice(0, SUGGESTIONS);
   return {
     recent: recent.flatMap((slug) => index.bySlug.get(slug) ?? []).map(({ slug, name }) => ({ slug, name })),
-    picks: picks.map(({ c: { slug, name } }) => ({ slug, name })),
+    picks: picks.map(([{ slug, name }]) => ({ slug, name })),
   };
 }
 

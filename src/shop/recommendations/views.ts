@@ -24,9 +24,13 @@ function personalView({ recent, picks }: Personal): Html {
   return html`${suggestionList('recently-viewed', 'Recently viewed', recent)}${suggestionList('picked-for-you', 'Picked for you', picks, note)}`;
 }
 
+// Where each cached page's slot is, found once per page.
+const slots = new WeakMap<Buffer, number>();
+
 /** A cached product page with the visitor's suggestions in its slot, joined as bytes: the page is not decoded again. */
 export function withPersonalSuggestions(page: Buffer, personal: Personal): Buffer {
-  const at = page.indexOf(PERSONAL_SLOT);
+  let at = slots.get(page);
+  if (at === undefined) slots.set(page, (at = page.indexOf(PERSONAL_SLOT)));
   if (at < 0) return page;
   return Buffer.concat([page.subarray(0, at), Buffer.from(personalView(personal).value), page.subarray(at + PERSONAL_SLOT.length)]);
 }
