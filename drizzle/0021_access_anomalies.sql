@@ -1,0 +1,46 @@
+CREATE TABLE "copy_network" (
+	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "copy_network_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
+	"request_id" uuid NOT NULL,
+	"event" text NOT NULL,
+	"network_hash" "bytea" NOT NULL,
+	"at" timestamp with time zone NOT NULL,
+	"known" boolean
+);
+--> statement-breakpoint
+CREATE TABLE "security_alert_action" (
+	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "security_alert_action_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
+	"alert_id" uuid NOT NULL,
+	"action" text NOT NULL,
+	"at" timestamp with time zone NOT NULL,
+	"staff_id" text NOT NULL,
+	"note" text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "staff_sign_in_failure" (
+	"id" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "staff_sign_in_failure_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
+	"staff_id" uuid NOT NULL,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+DROP INDEX "security_alert_once_idx";--> statement-breakpoint
+ALTER TABLE "security_alert" ALTER COLUMN "staff_id" DROP NOT NULL;--> statement-breakpoint
+ALTER TABLE "security_alert" ADD COLUMN "request_id" uuid;--> statement-breakpoint
+ALTER TABLE "security_alert" ADD COLUMN "setting" text DEFAULT 'PLEDGE_SECURITY_READ_RATES' NOT NULL;--> statement-breakpoint
+ALTER TABLE "security_alert" ALTER COLUMN "setting" DROP DEFAULT;--> statement-breakpoint
+ALTER TABLE "security_alert" ADD COLUMN "dedupe_key" text;--> statement-breakpoint
+-- Alerts raised before this migration were one per rule, staff account and hour: that is their key.
+UPDATE "security_alert" SET "dedupe_key" = "rule" || ':' || "staff_id" || ':' || to_char("window_start" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');--> statement-breakpoint
+ALTER TABLE "security_alert" ALTER COLUMN "dedupe_key" SET NOT NULL;--> statement-breakpoint
+ALTER TABLE "security_alert" ADD COLUMN "status" text DEFAULT 'new' NOT NULL;--> statement-breakpoint
+ALTER TABLE "security_alert" ADD COLUMN "incident_id" uuid;--> statement-breakpoint
+ALTER TABLE "security_alert_action" ADD CONSTRAINT "security_alert_action_alert_id_security_alert_id_fk" FOREIGN KEY ("alert_id") REFERENCES "public"."security_alert"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "staff_sign_in_failure" ADD CONSTRAINT "staff_sign_in_failure_staff_id_staff_account_id_fk" FOREIGN KEY ("staff_id") REFERENCES "public"."staff_account"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "copy_network_request_idx" ON "copy_network" USING btree ("request_id");--> statement-breakpoint
+CREATE INDEX "copy_network_at_idx" ON "copy_network" USING btree ("event","at");--> statement-breakpoint
+CREATE INDEX "security_alert_action_alert_idx" ON "security_alert_action" USING btree ("alert_id");--> statement-breakpoint
+CREATE INDEX "staff_sign_in_failure_at_idx" ON "staff_sign_in_failure" USING btree ("at");--> statement-breakpoint
+ALTER TABLE "security_alert" ADD CONSTRAINT "security_alert_incident_id_incident_id_fk" FOREIGN KEY ("incident_id") REFERENCES "public"."incident"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "audit_event_at_idx" ON "audit_event" USING btree ("at");--> statement-breakpoint
+CREATE INDEX "security_alert_raised_idx" ON "security_alert" USING btree ("raised_at");--> statement-breakpoint
+CREATE INDEX "security_alert_incident_idx" ON "security_alert" USING btree ("incident_id");--> statement-breakpoint
+ALTER TABLE "security_alert" ADD CONSTRAINT "security_alert_dedupe_key_unique" UNIQUE("dedupe_key");
