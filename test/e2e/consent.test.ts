@@ -2,11 +2,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { count, inArray } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { COOKIES, isDeclaredCookie } from '../../src/privacy/cookies.ts';
 import type { RunningShop } from '../../src/server.ts';
 import { pageViews } from '../../src/shop/analytics/schema.ts';
+import { products } from '../../src/shop/catalog/schema.ts';
 import { startBrowserShop, type BrowserShop } from '../support/browser.ts';
 import { eventually } from '../support/shop.ts';
 
@@ -113,6 +115,42 @@ describe('cookie consent in a browser', () => {
     assert.match((await page.locator('tbody').textContent()) ?? '', /Global Privacy Control/);
     const gpc = await page.goto(`${shop.url}/.well-known/gpc.json`);
     assert.deepEqual(((await gpc!.json()) as { gpc: boolean }).gpc, true);
+    await context.close();
+  });
+
+  test('shopping experience alone: "Recently viewed" and "Picked for you" from the browser’s own cookie, gone with the consent', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${shop.url}/products/velvet-matte-lipstick`);
+    await banner(page).getByRole('checkbox', { name: /Shopping experience/ }).check();
+    await banner(page).getByRole('button', { name: 'Save my choices' }).click();
+    await banner(page).waitFor({ state: 'detached' });
+    await page.goto(`${shop.url}/products/peptide-eye-cream`);
+    await page.goto(`${shop.url}/products/cleansing-balm`);
+    const recent = page.getByRole('region', { name: 'Recently viewed' });
+    assert.deepEqual(await recent.getByRole('link').allTextContents(), ['Peptide Eye Cream', 'Velvet Matte Lipstick']);
+    const picks = page.getByRole('region', { name: 'Picked for you' });
+    assert.equal(await picks.getByRole('listitem').count(), 4);
+    assert.ok(await picks.getByRole('link', { name: 'Cookie settings' }).isVisible(), 'where the picks come from, and how to turn them off');
+    assert.ok(!(await picks.getByRole('listitem').allTextContents()).some((name) => ['Peptide Eye Cream', 'Velvet Matte Lipstick', 'Melting Cleansing Balm'].includes(name)));
+    const cookie = (await context.cookies()).find((c) => c.name === 'pledge_recent');
+    assert.equal(cookie?.value, 'cleansing-balm~peptide-eye-cream~velvet-matte-lipstick');
+    assert.equal(cookie.httpOnly, true);
+
+    // Withdrawn from the settings page: the cookie leaves the browser with that response, and so do the lists.
+    await page.goto(`${shop.url}/privacy/cookies`);
+    await page.getByRole('button', { name: 'Reject all' }).click();
+    await page.waitForURL(/\/privacy\/cookies\?saved=1$/);
+    assert.equal((await context.cookies()).find((c) => c.name === 'pledge_recent'), undefined);
+    await page.goto(`${shop.url}/products/peptide-eye-cream`);
+    assert.equal(await page.getByRole('region', { name: 'Picked for you' }).count(), 0);
+    assert.equal(await page.getByRole('region', { name: 'Recently viewed' }).count(), 0);
+    await onlyEssential(context, page);
+
+    // Performance was never allowed: once views would have been written (a second), none of these products has one.
+    await sleep(1100);
+    const viewed = await shop.runtime.database.db.select({ id: products.id }).from(products).where(inArray(products.slug, ['velvet-matte-lipstick', 'peptide-eye-cream', 'cleansing-balm']));
+    assert.deepEqual(await shop.runtime.database.db.select().from(pageViews).where(inArray(pageViews.productId, viewed.map((p) => p.id))), []);
     await context.close();
   });
 

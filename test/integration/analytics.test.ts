@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { createSecretKey } from 'node:crypto';
 import { after, before, beforeEach, test } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { DAY_MS } from '../../src/platform/clock.ts';
 import { products } from '../../src/shop/catalog/schema.ts';
 import { analyticsSalts, pageViews } from '../../src/shop/analytics/schema.ts';
-import { createViewRecorder, destroyOldSalts, deviceClass, referrerHost, type View } from '../../src/shop/analytics/service.ts';
+import { createViewRecorder, destroyOldSalts, deviceClass, referrerHost, visitorKey, type View } from '../../src/shop/analytics/service.ts';
 import { signedInStaff } from '../support/backoffice.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { eventually, startTestShop, type TestShop } from '../support/shop.ts';
@@ -107,7 +108,14 @@ forEachDatabase('browsing analytics', (kind) => {
     await eventually(async () => (await views()).length === 4);
     const today = (await views())[3]!;
     assert.notDeepEqual(today.visitorKey, first!.visitorKey, 'yesterday’s key cannot be linked to today’s');
-    assert.deepEqual((await shop.database.db.select().from(analyticsSalts)).map((s) => s.day), ['2026-03-03']);
+    const salts = await shop.database.db.select().from(analyticsSalts);
+    assert.deepEqual(salts.map((s) => s.day), ['2026-03-03']);
+    // Even someone holding the database and the visitor's address and browser cannot find yesterday's views: no salt
+    // left makes their key, while today's salt still makes today's.
+    const keysFromStoredSalts = salts.map((s) => visitorKey(createSecretKey(s.salt), new URL(shop.runtime.config.baseUrl).host, ADDRESS, PHONE));
+    assert.deepEqual(keysFromStoredSalts, [today.visitorKey]);
+    const yesterday = new Set([first!, second!, other!].map((v) => v.visitorKey.toString('hex')));
+    assert.ok(keysFromStoredSalts.every((key) => !yesterday.has(key.toString('hex'))));
   });
 
   test('the first view of a new day destroys the salts before it even if the job has not run', async () => {
