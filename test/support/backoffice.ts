@@ -39,8 +39,8 @@ export async function postAs(shop: TestShop, url: string, fields: Record<string,
   });
 }
 
-/** A member of staff with `roles`, set up and signed in through the real services (password and TOTP). */
-export async function staffSession(runtime: Runtime, roles: Role[]): Promise<{ staffId: string; token: string }> {
+/** A member of staff with `roles`, set up and signed in through the real services (password and TOTP), and what signs them in again. */
+export async function staffSession(runtime: Runtime, roles: Role[]): Promise<{ staffId: string; token: string; email: string; password: string; code: () => string }> {
   const vault = shopContext(runtime);
   const email = `${roles.join('-')}-${randomUUID().slice(0, 8)}@staff.example.com`;
   const password = 'a long enough staff password';
@@ -50,7 +50,7 @@ export async function staffSession(runtime: Runtime, roles: Role[]): Promise<{ s
   assert.ok(await completeSetup(vault, setupToken, { password, code: code() }));
   const session = await signIn(vault, { email, password, code: code() });
   assert.ok(session.ok);
-  return { staffId, token: session.token };
+  return { staffId, token: session.token, email, password, code };
 }
 
 export async function signedInStaff(shop: TestShop, roles: Role[]): Promise<StaffClient> {
