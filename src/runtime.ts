@@ -11,6 +11,7 @@ import { customers } from './shop/accounts/schema.ts';
 import { PASSWORD_RESET_JOB, profile, sendPasswordReset } from './shop/accounts/service.ts';
 import { DESTROY_SALTS_JOB, destroyOldSalts } from './shop/analytics/service.ts';
 import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
+import { ORDER_LINK_JOB, sendOrderLink } from './shop/orders/service.ts';
 import { REFUND_CANCELLED_JOB, refundCancelledOrder } from './shop/fulfilment/service.ts';
 import { shopContext } from './shop/context.ts';
 import { EXPIRE_EXPORT_JOB, expireCopies, prepareExport, PREPARE_EXPORT_JOB, privacyCenterContext } from './shop/privacy-center/service.ts';
@@ -79,6 +80,7 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
     },
   });
   runtime.jobs.define<{ customerId: string | null }>({ name: PASSWORD_RESET_JOB, handler: async ({ customerId }) => sendPasswordReset(shopContext(runtime), customerId) });
+  runtime.jobs.define<{ orderId: string | null }>({ name: ORDER_LINK_JOB, handler: async ({ orderId }) => sendOrderLink(shopContext(runtime), orderId) });
   runtime.jobs.define<{ exportId: string }>({ name: PREPARE_EXPORT_JOB, handler: async ({ exportId }) => void (await prepareExport(privacyCenterContext(runtime), exportId)) });
   runtime.jobs.define<{ exportId: string }>({ name: EXPIRE_EXPORT_JOB, handler: async ({ exportId }) => void (await expireCopies(privacyCenterContext(runtime), [exportId])) });
   // Yesterday's analytics salt goes when the day ends (and is also swept by the first view of a new day).

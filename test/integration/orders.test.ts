@@ -8,12 +8,12 @@ import { formatPrice } from '../../src/shop/catalog/service.ts';
 import { payOrder, placeOrder, type CheckoutDetails } from '../../src/shop/checkout/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
-import { PASS_VALID_MS } from '../../src/shop/orders/service.ts';
+import { ORDER_LINK_JOB, PASS_VALID_MS } from '../../src/shop/orders/service.ts';
 import { THANK_YOU_WITHIN_MS } from '../../src/shop/orders/views.ts';
 import { cardSchema } from '../../src/shop/payments/testpay/service.ts';
 import { signedInCustomer, type SignedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
-import { csrfFor, linkFrom, mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
+import { csrfFor, jobsSettled, linkFrom, mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
 // The customer's side of orders: the detail page for owners and pass holders, the history, the guest look-up and
 // its single-use links. Orders are made through the checkout services, not the checkout pages.
@@ -30,7 +30,8 @@ const detailsFor = (email: string, recipientName: string): CheckoutDetails => ({
 forEachDatabase('customer orders', (kind) => {
   let shop: TestShop;
   before(async () => {
-    shop = await startTestShop(kind);
+    // The look-up's links are mailed by a job.
+    shop = await startTestShop(kind, { work: true });
     await shop.database.db.update(products).set({ stock: 1000 }).where(eq(products.slug, SLUG));
   });
   after(() => shop.stop());
@@ -200,6 +201,7 @@ forEachDatabase('customer orders', (kind) => {
       assert.equal(answer.body, answers[0]!.body);
     }
     assert.match(answers[0]!.body, /If the number and address match an order, we have sent a link to that address/);
+    await jobsSettled(shop, ORDER_LINK_JOB);
     assert.equal((await mailsTo(shop, 'mallory@example.net')).length, before.other);
     const mails = await mailsTo(shop, email);
     assert.equal(mails.length, before.grace + 1, 'one mail, for the match');
@@ -222,6 +224,7 @@ forEachDatabase('customer orders', (kind) => {
     const email = 'hedy@example.com';
     const placed = await order({ guest: email });
     await lookUp({ number: placed.number, email });
+    await jobsSettled(shop, ORDER_LINK_JOB);
     const link = await linkFrom(shop, email, /\/orders\/access\//);
 
     const opened = await get(link);
@@ -250,6 +253,7 @@ forEachDatabase('customer orders', (kind) => {
     const email = 'katherine@example.com';
     const placed = await order({ guest: email });
     await lookUp({ number: placed.number, email });
+    await jobsSettled(shop, ORDER_LINK_JOB);
     const link = await linkFrom(shop, email, /\/orders\/access\//);
     shop.clock.advance(8 * 24 * 60 * 60 * 1000);
     const late = await get(link);

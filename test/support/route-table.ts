@@ -4,7 +4,7 @@ import { createStaff } from '../../src/privacy/staff/service.ts';
 import { register, sendPasswordReset } from '../../src/shop/accounts/service.ts';
 import { addItem } from '../../src/shop/cart/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
-import { requestOrderLink } from '../../src/shop/orders/service.ts';
+import { sendOrderLink } from '../../src/shop/orders/service.ts';
 import { privacyCenterContext, requestAsGuest, verifyGuest } from '../../src/shop/privacy-center/service.ts';
 import { signedInCustomer } from './customers.ts';
 import { linkFrom, mailsTo } from './shop.ts';
@@ -74,7 +74,7 @@ async function guestCode(w: World): Promise<{ id: string; email: string; code: s
   return { id, email, code };
 }
 
-/** A fresh customer's password-reset link (the job's work, done here). */
+/** A fresh customer's password-reset link (the reset job's work, done here). */
 async function resetLink(w: World): Promise<string> {
   const c = await signedInCustomer(w.shop, 'Carol Reset', `carol.${randomUUID().slice(0, 8)}@example.com`);
   w.shop.clock.advance(1);
@@ -224,9 +224,10 @@ export const ROUTE_TABLE: Record<string, RouteCase> = {
   'GET /orders/access/:token': {
     allow: 'pass',
     path: byToken('/orders/access'),
+    // The look-up job's work, done here.
     pass: async (w) => {
       w.shop.clock.advance(1);
-      await requestOrderLink(shopContext(w.shop.runtime), w.guest.orderNumber, w.guest.email);
+      await sendOrderLink(shopContext(w.shop.runtime), w.guest.orderId);
       return { path: await linkFrom(w.shop, w.guest.email, /\/orders\/access\//) };
     },
   },

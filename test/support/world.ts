@@ -43,7 +43,7 @@ export type World = {
   shop: TestShop;
   a: SignedInCustomer & { orderNumber: string; orderId: string; returnId: string; ticket: string; addressId: string; copyRequestId: string; consentRecordId: string };
   b: SignedInCustomer;
-  guest: { email: string; orderNumber: string; orderCookie: string; ticket: string; ticketCookie: string };
+  guest: { email: string; orderId: string; orderNumber: string; orderCookie: string; ticket: string; ticketCookie: string };
   product: { id: number; slug: string; picture: string };
   /** The product the back office's forms edit, archive and restock (not the one the storefront's routes show). */
   adminProductId: number;
@@ -162,7 +162,7 @@ export async function buildWorld(shop: TestShop): Promise<World> {
     shop,
     a: { ...a, orderNumber: order.number, orderId: order.orderId, returnId: returned.returnId, ticket: ticket.reference, addressId: saved.id, copyRequestId, consentRecordId: consent!.id },
     b,
-    guest: { email: guestEmail, orderNumber: guestOrder.number, orderCookie: `${ORDER_PASS_COOKIE}=${guestOrder.passToken}`, ticket: guestTicket.reference, ticketCookie: `${TICKET_PASS_COOKIE}=${guestTicket.sessionToken}` },
+    guest: { email: guestEmail, orderId: guestOrder.orderId, orderNumber: guestOrder.number, orderCookie: `${ORDER_PASS_COOKIE}=${guestOrder.passToken}`, ticket: guestTicket.reference, ticketCookie: `${TICKET_PASS_COOKIE}=${guestTicket.sessionToken}` },
     product: { id: product!.id, slug: product!.slug, picture: `${sha256}.png` },
     adminProductId: adminProduct!.id,
     category: category!.slug,

@@ -109,7 +109,10 @@ export async function signIn(ctx: VaultContext, input: { email: string; password
   if (!row || !secondFactor) {
     await countFailure(ctx, emailIndex, now);
     // Kept as an event too, against a locked account as well: the repeated-failures rule counts them (src/privacy/security/).
-    if (row?.passwordHash) await ctx.db.insert(staffSignInFailures).values({ staffId: row.id, at: now });
+    // Written by one statement that finds the account itself, so an unknown address costs the same (nothing is written).
+    const into = sql`${staffSignInFailures} (${sql.identifier(staffSignInFailures.staffId.name)}, ${sql.identifier(staffSignInFailures.at.name)})`;
+    const account = and(eq(staffAccounts.emailIndex, emailIndex), isNotNull(staffAccounts.passwordHash));
+    await ctx.db.execute(sql`insert into ${into} select ${staffAccounts.id}, ${now.toISOString()}::timestamptz from ${staffAccounts} where ${account}`);
     return { ok: false };
   }
   const token = await inTransaction(ctx.db, async (tx) => {

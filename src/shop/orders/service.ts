@@ -86,15 +86,24 @@ export async function spendOrderLink(ctx: { db: Executor; clock: Clock }, token:
   });
 }
 
+export const ORDER_LINK_JOB = 'order.link';
+
 /**
  * A guest asks for their order by number and e-mail. When both match, a single-use link goes to that address;
- * the caller answers the same either way, so the form tells a stranger nothing.
+ * the caller answers the same either way, so the form tells a stranger nothing. Matched or not, the request costs
+ * one look-up and one job: the job (sendOrderLink) mails the link when there is an order.
  */
 export async function requestOrderLink(ctx: OrderContext, number: string, email: string): Promise<void> {
   const [order] = await ctx.db
-    .select()
+    .select({ id: orders.id })
     .from(orders)
     .where(and(eq(orders.number, number.trim().toUpperCase()), eq(orders.emailIndex, blindIndex(ctx.keys, 'email', email))));
+  await ctx.jobs.send(ORDER_LINK_JOB, { orderId: order?.id ?? null }, { within: ctx.db });
+}
+
+/** The look-up's job: a single-use link to the order, mailed to the address on it (nothing when nothing matched). */
+export async function sendOrderLink(ctx: OrderContext, orderId: string | null): Promise<void> {
+  const [order] = orderId === null ? [] : await ctx.db.select().from(orders).where(eq(orders.id, orderId));
   if (!order) return;
   await inTransaction(ctx.db, async (tx) => {
     const token = await issueOrderPass(ctx, tx, order.id, 'link');
