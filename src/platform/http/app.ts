@@ -16,7 +16,8 @@ import type { Log } from '../log.ts';
 import type { MailSealer } from '../mail/service.ts';
 import type { Assets } from './assets.ts';
 import { PUBLIC_DIR } from './assets.ts';
-import { httpError, installErrorHandling } from './errors.ts';
+import { frameworkErrors, httpError, installErrorHandling } from './errors.ts';
+import { fieldWithNul } from './forms.ts';
 import { html, type Html } from './html.ts';
 import type { Layout } from './layout.ts';
 
@@ -69,17 +70,6 @@ export function sameOrigin(headers: Record<string, string | string[] | undefined
 export async function buildApp(platform: Platform, features: Feature[]): Promise<FastifyInstance> {
   const { config } = platform;
   const production = config.env === 'production';
-  const app = Fastify({
-    loggerInstance: platform.log as FastifyBaseLogger,
-    genReqId: () => randomUUID(),
-    trustProxy: config.trustProxy,
-    bodyLimit: 256 * 1024,
-    routerOptions: { ignoreTrailingSlash: true },
-    ...(config.tls ? { https: readTls(config.tls) } : {}),
-  });
-
-  installErrorHandling(app, platform.layout, !production);
-
   // Security headers from helmet, configured once. (@fastify/helmet rebuilds helmet on every request, which cost
   // the catalogue pages about a tenth of their throughput.)
   const securityHeaders = helmet({
@@ -105,6 +95,19 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
     strictTransportSecurity: production ? { maxAge: 31536000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
   });
+  const app = Fastify({
+    loggerInstance: platform.log as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+    ...(config.tls ? { https: readTls(config.tls) } : {}),
+    // A malformed or over-long address is refused before any route (and its hooks) runs: the shop's error page
+    // all the same, with the security headers.
+    frameworkErrors: frameworkErrors(platform.layout, !production, (request, reply, then) => securityHeaders(request.raw, reply.raw, then)),
+  });
+
+  installErrorHandling(app, platform.layout, !production);
   app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
 
   await app.register(fastifyCookie, { secret: deriveKey(platform.masterKey, 'cookie-signing').toString('base64') });
@@ -123,6 +126,13 @@ export async function buildApp(platform: Platform, features: Feature[]): Promise
     (route.config as Record<string, unknown>).rateLimit ??= { max: config.formRateLimitPerMinute, timeWindow: '1 minute' };
   });
   await app.register(fastifyRateLimit, { global: false });
+
+  // PostgreSQL's text cannot hold NUL: a body carrying one anywhere is refused here, naming the field, rather than
+  // failing deep inside a query (as a 500) or, worse, after part of the work was written.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const field = fieldWithNul(request.body);
+    done(field === undefined ? undefined : httpError(400, 'invalid_input', 'Some fields need attention.', { [field]: 'Remove the NUL character (U+0000): text cannot hold it.' }));
+  });
 
   // CSRF on every state-changing request, after the body is parsed (the token travels in the form).
   app.addHook('preHandler', (request, reply, done) => {

@@ -56,7 +56,7 @@ export function wantsJson(request: FastifyRequest): boolean {
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 
-const TITLES: Record<number, string> = { 400: 'Please check your input', 403: 'Not allowed', 404: 'Page not found', 413: 'Too large', 415: 'Not accepted', 429: 'Slow down', 500: 'Something went wrong' };
+const TITLES: Record<number, string> = { 400: 'Please check your input', 403: 'Not allowed', 404: 'Page not found', 413: 'Too large', 414: 'Address too long', 415: 'Not accepted', 429: 'Slow down', 500: 'Something went wrong' };
 
 export function sendError(layout: Pick<Layout, 'page'>, showStacks: boolean, request: FastifyRequest, reply: FastifyReply, problem: Normalised, stack?: string) {
   reply.status(problem.status);
@@ -84,4 +84,18 @@ export function installErrorHandling(app: FastifyInstance, layout: Pick<Layout, 
   app.setNotFoundHandler((request, reply) =>
     sendError(layout, showStacks, request, reply, { status: 404, code: 'not_found', message: 'There is nothing at this address. It may have moved, or the link may be mistyped.' }),
   );
+}
+
+/**
+ * Fastify's own refusals, made before any route is found: an address that is not valid URL encoding, or a
+ * parameter longer than the router takes. They get the shop's error page (or JSON), never Fastify's bare JSON.
+ */
+export function frameworkErrors(layout: Pick<Layout, 'page'>, showStacks: boolean, withHeaders: (request: FastifyRequest, reply: FastifyReply, then: () => void) => void) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const problem: Normalised =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? { status: 414, code: 'address_too_long', message: 'This address is too long. Check the link and try again.' }
+        : { status: 400, code: 'bad_address', message: 'This address is not valid. Check the link and try again.' };
+    withHeaders(request, reply, () => void sendError(layout, showStacks, request, reply, problem));
+  };
 }

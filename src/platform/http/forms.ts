@@ -19,6 +19,17 @@ export function keptValues(body: unknown, keep: readonly string[]): Record<strin
   return Object.fromEntries(keep.map((k) => [k, typeof raw[k] === 'string' ? raw[k] : '']));
 }
 
+/** The first field (by its path) whose text holds a NUL character, anywhere in a parsed body; files are not text. */
+export function fieldWithNul(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || '_' : undefined;
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = fieldWithNul(inner, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export type FieldOptions = {
   name: string;
   label: string;

@@ -5,6 +5,7 @@ import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/a
 import type { Html } from '../../platform/http/html.ts';
 import { keptValues, parseForm } from '../../platform/http/forms.ts';
 import { MAX_PICTURE_BYTES } from '../catalog/images.ts';
+import { SearchWords } from '../catalog/routes.ts';
 import { archiveProduct, listCategories } from '../catalog/service.ts';
 import { shippingCountries } from '../checkout/service.ts';
 import { shopContext } from '../context.ts';
@@ -56,7 +57,8 @@ import {
 export const PRODUCTS_PER_ADMIN_PAGE = 50;
 
 const ListQuery = z.object({
-  q: z.string().trim().max(100, 'Search for at most 100 characters').default(''),
+  // Taken as the storefront's search takes its words: control characters (PostgreSQL refuses NUL) become spaces.
+  q: SearchWords.default(''),
   stock: z.enum(STOCK_FILTERS, { error: `stock must be one of ${STOCK_FILTERS.join(', ')}` }).default('any'),
   page: z.coerce.number({ error: 'page must be a whole number from 1' }).int('page must be a whole number from 1').min(1, 'page must be a whole number from 1').max(100_000).default(1),
 });

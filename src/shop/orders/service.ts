@@ -195,7 +195,10 @@ export async function listCustomerOrders(ctx: { db: Executor }, customerId: stri
 
 /** Staff find an order by its number; nothing personal is opened. */
 export async function findOrderByNumber(db: Executor, number: string): Promise<Order | undefined> {
-  const [order] = await db.select().from(orders).where(eq(orders.number, number.trim().toUpperCase()));
+  const wanted = number.trim().toUpperCase();
+  // Anything typed that is not a number's shape names no order, and is not sent to the database (which refuses NUL).
+  if (!/^P\d{1,12}$/.test(wanted)) return undefined;
+  const [order] = await db.select().from(orders).where(eq(orders.number, wanted));
   return order;
 }
 
