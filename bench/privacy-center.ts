@@ -21,9 +21,10 @@ import { startPostgres } from '../test/support/postgres.ts';
 // one run (erasure cannot be repeated on the same person); the copy is timed as the job builds it, without the file.
 
 const MANY = 1000;
-const PASSWORD = 'a long enough password';
+export const PASSWORD = 'a long enough password';
 
-async function customerWithOrders(ctx: PrivacyCenterContext, orders: number): Promise<string> {
+/** A new customer account (password PASSWORD) with `orders` orders placed through the services; its id. */
+export async function customerWithOrders(ctx: PrivacyCenterContext, orders: number): Promise<string> {
   const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
   await register(ctx, { name: 'Bench Customer', email, password: PASSWORD });
   const [account] = await ctx.db.select({ id: customers.id }).from(customers).orderBy(sql`${customers.createdAt} desc`).limit(1);
@@ -39,7 +40,7 @@ async function customerWithOrders(ctx: PrivacyCenterContext, orders: number): Pr
   return account!.id;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
+export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const started = performance.now();
   const result = await work();
   return { ms: performance.now() - started, result };
@@ -75,15 +76,17 @@ async function benchDatabase(kind: string, database: Database): Promise<void> {
   }
 }
 
-const pglite = await openDatabase({});
-await migrateDatabase(pglite);
-await benchDatabase('pglite', pglite);
+if (import.meta.main) {
+  const pglite = await openDatabase({});
+  await migrateDatabase(pglite);
+  await benchDatabase('pglite', pglite);
 
-const postgres = await startPostgres({ durable: true });
-try {
-  const database = await openDatabase({ databaseUrl: await postgres.createDatabase('pledge_bench_dsr') });
-  await migrateDatabase(database);
-  await benchDatabase('postgres', database);
-} finally {
-  await postgres.stop();
+  const postgres = await startPostgres({ durable: true });
+  try {
+    const database = await openDatabase({ databaseUrl: await postgres.createDatabase('pledge_bench_dsr') });
+    await migrateDatabase(database);
+    await benchDatabase('postgres', database);
+  } finally {
+    await postgres.stop();
+  }
 }

