@@ -17,7 +17,7 @@ export const DESTROY_SALTS_JOB = 'analytics.destroy-salts';
  * The day's salt, held in memory by this instance for its day (the row is the shared copy), as a key object: an
  * HMAC keyed by raw bytes imports the key each time, which cost several times the hash itself.
  */
-export type SaltHolder = { from?: number; until?: number; salt?: Promise<KeyObject> };
+export type SaltHolder = { from?: number; until?: number; salt?: Promise<KeyObject>; held?: KeyObject };
 
 export type AnalyticsContext = { db: Executor; clock: Clock; jobs: Jobs; site: string; salts: SaltHolder };
 
@@ -52,7 +52,7 @@ export async function destroyOldSalts(ctx: { db: Executor; clock: Clock }): Prom
 export function saltOfToday(ctx: AnalyticsContext, now = ctx.clock.now()): Promise<KeyObject> {
   const at = now.getTime();
   // One look-up per day and instance, however many views arrive while it runs.
-  if (ctx.salts.salt && at >= ctx.salts.from! && at < ctx.salts.until!) return ctx.salts.salt;
+  if (ctx.salts.salt && isToday(ctx.salts, at)) return ctx.salts.salt;
   const day = dayOf(now);
   const from = startOfDay(now);
   const until = from + DAY_MS;
@@ -63,13 +63,15 @@ export function saltOfToday(ctx: AnalyticsContext, now = ctx.clock.now()): Promi
     await ctx.jobs.send(DESTROY_SALTS_JOB, {}, { within: tx, singletonKey: day, startAfter: new Date(until) });
     return createSecretKey(row!.salt);
   });
-  Object.assign(ctx.salts, { from, until, salt });
-  const forget = () => ctx.salts.salt === salt && (ctx.salts.salt = undefined);
+  Object.assign(ctx.salts, { from, until, salt, held: undefined });
+  const forget = () => ctx.salts.salt === salt && Object.assign(ctx.salts, { salt: undefined, held: undefined });
   // The memory copy goes when its day ends, even if no view comes to replace it; a failed look-up is not kept.
   setTimeout(forget, Math.max(0, until - at)).unref();
-  salt.catch(forget);
+  salt.then((key) => ctx.salts.salt === salt && (ctx.salts.held = key), forget);
   return salt;
 }
+
+const isToday = (salts: SaltHolder, at: number) => at >= salts.from! && at < salts.until!;
 
 export function visitorKey(salt: KeyObject, site: string, clientAddress: string, userAgent: string | undefined): Buffer {
   return createHmac('sha256', salt).update(`${site}\n${clientAddress}\n${userAgent ?? ''}`).digest();
@@ -124,7 +126,9 @@ export function createViewRecorder(ctx: AnalyticsContext, onError: (error: Error
   return {
     async record(view) {
       const now = ctx.clock.now();
-      const key = visitorKey(await saltOfToday(ctx, now), ctx.site, view.clientAddress, view.userAgent);
+      // Once the day's salt is in memory a view waits for nothing.
+      const held = ctx.salts.held && isToday(ctx.salts, now.getTime()) ? ctx.salts.held : undefined;
+      const key = visitorKey(held ?? (await saltOfToday(ctx, now)), ctx.site, view.clientAddress, view.userAgent);
       const hour = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
       const referrer = referrerHost(view.referer, view.host);
       // No device class in it: the key stands for the user agent already.
