@@ -1,4 +1,4 @@
-// autocannon ships no types and @types/autocannon is not a dependency: this declares the part bench/run.ts uses.
+// autocannon ships no types and @types/autocannon is not a dependency: this declares the part the benchmarks and drills use.
 declare module 'autocannon' {
   export type Options = {
     url: string;
@@ -12,6 +12,10 @@ declare module 'autocannon' {
     timeout?: number;
     /** A run before the measured one whose results are discarded. */
     warmup?: { connections?: number; duration?: number };
+    /** Requests per second across all connections; without it each connection sends as fast as it is answered. */
+    overallRate?: number;
+    /** A sequence each connection sends in turn, over and over (each overrides the method, body and headers). */
+    requests?: { method?: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> }[];
   };
 
   /** Latencies are in milliseconds (whole, from an HDR histogram); requests are per-second samples. */
