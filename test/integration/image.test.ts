@@ -108,7 +108,7 @@ test("the Dockerfile's steps, carried out here, make a shop that starts in produ
     SMTP_URL: 'smtp://127.0.0.1:2525',
     PLEDGE_LOG_LEVEL: 'warn',
   };
-  assert.equal(env.NODE_ENV, 'production');
+  assert.equal(image.env.NODE_ENV, 'production', 'the image runs the shop in production');
   // `node` in the image is Node 24, as is the one running this test.
   const server = spawn(process.execPath, image.cmd!.slice(1), { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
