@@ -6,8 +6,8 @@ export type Target = { text: string; met: boolean };
 
 const ENGINE_COLOURS: Record<string, string> = { PGlite: '#4878a8', PostgreSQL: '#5a9a5a' };
 const WIDTH = 760;
-const LABEL_W = 170;
-const BAR_W = 420;
+const LABEL_W = 190;
+const BAR_W = 400;
 const BAR_H = 12;
 const ROW_GAP = 4;
 const GROUP_GAP = 10;
