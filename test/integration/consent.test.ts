@@ -155,6 +155,11 @@ forEachDatabase('cookies and consent', (kind) => {
     assert.match(page.body, /class="consent-banner"/);
     const forged = await shop.app.inject({ url: '/', headers: { ...PAGE, cookie: `pledge_consent=${'a'.repeat(43)}.${COOKIE_POLICY_REVISION}.performance.banner.-` } });
     assert.match(forged.body, /class="consent-banner"/, 'an unsigned cookie is no choice');
+    // A genuine cookie, once seen, does not vouch for the same value under another signature.
+    const genuine = (await choose({ from: 'banner', answer: 'accept' })).cookies.find((c) => c.name === 'pledge_consent')!.value;
+    assert.doesNotMatch((await shop.app.inject({ url: '/', headers: { ...PAGE, cookie: `pledge_consent=${genuine}` } })).body, /class="consent-banner"/);
+    const altered = `${genuine.slice(0, -1)}${genuine.endsWith('A') ? 'B' : 'A'}`;
+    assert.match((await shop.app.inject({ url: '/', headers: { ...PAGE, cookie: `pledge_consent=${altered}` } })).body, /class="consent-banner"/);
   });
 
   test('a signed-in customer’s choice names their account, and their receipt shows it from any device', async () => {

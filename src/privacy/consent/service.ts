@@ -44,11 +44,25 @@ export function decodeChoice(value: string): Choice | undefined {
 // The choice in force for a request: the one just made on it, else its cookie's, checked once per request.
 const choices = new WeakMap<FastifyRequest, Choice | null>();
 
+// A visitor sends the same signed cookie with every page, and checking its signature is an HMAC: the last cookie
+// values each server saw (signature included, so an altered one is checked afresh) keep what they were found to
+// hold. They hold an opaque id and categories, nothing else; a map is emptied when full.
+const checkedBy = new WeakMap<object, Map<string, Choice | null>>();
+const CHECKED_KEPT = 10_000;
+
 function cookieChoice(request: FastifyRequest): Choice | undefined {
   const raw = request.cookies[CONSENT_COOKIE];
   if (!raw) return undefined;
-  const unsigned = request.unsignCookie(raw);
-  return unsigned.valid && unsigned.value ? decodeChoice(unsigned.value) : undefined;
+  let checked = checkedBy.get(request.server);
+  if (!checked) checkedBy.set(request.server, (checked = new Map()));
+  let choice = checked.get(raw);
+  if (choice === undefined) {
+    const unsigned = request.unsignCookie(raw);
+    choice = (unsigned.valid && unsigned.value ? decodeChoice(unsigned.value) : undefined) ?? null;
+    if (checked.size >= CHECKED_KEPT) checked.clear();
+    checked.set(raw, choice);
+  }
+  return choice ?? undefined;
 }
 
 /** The visitor's choice, whatever revision it was made under (the receipt finds their records by its id). */
