@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { PgBoss, fromDrizzle, fromPglite, type QueueOptions } from 'pg-boss';
+import { PgBoss, fromDrizzle, fromPglite, type JobResult, type QueueOptions } from 'pg-boss';
 import { outsideTransaction, type Database, type Executor } from './db/index.ts';
 import type { Log } from './log.ts';
 
@@ -13,6 +13,8 @@ import type { Log } from './log.ts';
  */
 export const HEARTBEAT_SECONDS = 10;
 const SUPERVISE_SECONDS = 10;
+/** Jobs a worker takes at a time (see the work options below). */
+const JOB_BATCH = 10;
 
 export type JobHandler<T> = (data: T) => Promise<void>;
 
@@ -71,23 +73,29 @@ export function createJobs(database: Database, log: Log, options: { pollingInter
         const polling = options.pollingIntervalSeconds ?? 1;
         await boss.work<object>(
           job.name,
+          // A worker waits a polling interval after each fetch unless its batch came back full: with one job a fetch,
+          // a backlog (the confirmations of a burst of orders) went out at one job a second. Batches of
+          // JOB_BATCH, fetched again at once while full, each job settled on its own.
           // With LISTEN/NOTIFY on, pg-boss polls only every 30 s and counts on a notification for each new job, but
-          // none comes for a job that falls due later (a retry, a startAfter) or was queued before a restart: a
-          // worker that finished a job with no notification since waited 30 s, one job per 30 s through a backlog.
-          { batchSize: 1, pollingIntervalSeconds: polling, notifyPollingIntervalSeconds: polling },
+          // none comes for a job that falls due later (a retry, a startAfter) or was queued before a restart: so the
+          // same interval either way.
+          { batchSize: JOB_BATCH, burstWhenBatchFull: true, perJobResults: true, pollingIntervalSeconds: polling, notifyPollingIntervalSeconds: polling },
           async (batch) => {
+            const results: JobResult[] = [];
             for (const item of batch) {
               try {
                 await outsideTransaction(() => job.handler(item.data));
+                results.push({ id: item.id, status: 'completed' });
               } catch (error) {
                 // pg-boss stores a failed job's error, and messages can quote personal data (an SMTP refusal
                 // names the recipient): only the error's class and code are kept or logged.
                 const code = (error as { code?: unknown }).code;
                 const summary = `${(error as Error).name ?? 'Error'}${typeof code === 'string' ? ` ${code}` : ''}`;
                 log.warn({ job: job.name, jobId: item.id, error: summary }, 'job failed; it will be retried');
-                throw new Error(`${job.name} failed: ${summary}`);
+                results.push({ id: item.id, status: 'failed', output: { message: `${job.name} failed: ${summary}` } });
               }
             }
+            return results;
           },
         );
       }
