@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon, { type Result } from 'autocannon';
+import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
 import { chartSvg } from './chart.ts';
@@ -169,20 +169,23 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** Slices each visitor of the product page by consent is measured in, in alternating order. */
+const PASSES = 4;
+
 /**
- * The same page for several visitors, after a warm-up for each, measured in two halves in mirrored order (A B C,
- * then C B A), so that load from elsewhere on a shared machine, drifting during the run, falls alike on each: their
- * ratios come from one run on one server. Requests per second and latencies are the mean of the halves. The
- * server's own CPU time per request is measured too: unlike throughput, other processes on the machine hardly move
- * it (PostgreSQL's processes are not counted).
+ * The same page for several visitors, after a warm-up for each, measured in short slices in alternating order
+ * (A B C, C B A, A B C, C B A) on one server, so that load from elsewhere on a shared machine, drifting or in bursts,
+ * falls alike on each. Each figure is the median of a visitor's slices, so one slice caught by a burst does not
+ * move it. The server's own CPU time per request is measured too: other processes on the machine move it less than
+ * throughput (PostgreSQL's processes are not counted).
  */
-async function measureMirrored(server: Server, urlPath: string, visitors: Visitor[], options: Options): Promise<Row[]> {
+async function measureAlternating(server: Server, urlPath: string, visitors: Visitor[], options: Options): Promise<Row[]> {
   const { connections } = options;
   const run = async (visitor: Visitor, duration: number) => {
     const before = cpuSeconds(server.process.pid);
     const result = await autocannon({ url: server.base + urlPath, headers: visitor.headers, connections, duration });
     const after = cpuSeconds(server.process.pid);
-    return { result, cpu: before === null || after === null ? null : after - before };
+    return { result, cpuUsPerRequest: before === null || after === null || result.requests.total === 0 ? null : ((after - before) * 1e6) / result.requests.total };
   };
   for (const visitor of visitors) {
     const check = await fetch(server.base + urlPath, { headers: visitor.headers, signal: AbortSignal.timeout(10_000) });
@@ -191,25 +194,34 @@ async function measureMirrored(server: Server, urlPath: string, visitors: Visito
     console.error(`· ${visitor.scenario}: ${options.warmup} s warm-up`);
     await run(visitor, options.warmup);
   }
-  const halves = new Map<Visitor, Awaited<ReturnType<typeof run>>[]>(visitors.map((v) => [v, []]));
-  for (const visitor of [...visitors, ...[...visitors].reverse()]) {
-    console.error(`· ${visitor.scenario}: ${options.duration / 2} s at ${connections} connections (one half)`);
-    halves.get(visitor)!.push(await run(visitor, options.duration / 2));
+  const slices = new Map<Visitor, Awaited<ReturnType<typeof run>>[]>(visitors.map((v) => [v, []]));
+  const slice = options.duration / PASSES;
+  for (let pass = 0; pass < PASSES; pass++) {
+    for (const visitor of pass % 2 === 0 ? visitors : [...visitors].reverse()) {
+      console.error(`· ${visitor.scenario}: ${slice} s at ${connections} connections (slice ${pass + 1} of ${PASSES})`);
+      slices.get(visitor)!.push(await run(visitor, slice));
+    }
   }
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = sorted.length / 2;
+    return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
   return visitors.map((visitor) => {
-    const [a, b] = halves.get(visitor)! as [Awaited<ReturnType<typeof run>>, Awaited<ReturnType<typeof run>>];
-    const requests = a.result.requests.total + b.result.requests.total;
-    const mean = (of: (r: Result) => number) => (of(a.result) + of(b.result)) / 2;
+    const own = slices.get(visitor)!;
+    const results = own.map((s) => s.result);
+    const cpu = own.map((s) => s.cpuUsPerRequest);
     return {
       scenario: visitor.scenario,
       path: urlPath,
-      requestsPerSec: mean((r) => r.requests.mean),
-      p50Ms: mean((r) => r.latency.p50),
-      p99Ms: mean((r) => r.latency.p99),
-      errors: a.result.errors + b.result.errors,
-      non2xx: a.result.non2xx + b.result.non2xx,
+      // A slice lasts a few seconds: its rate is its requests over its time, not a mean of per-second samples.
+      requestsPerSec: median(results.map((r) => r.requests.total / r.duration)),
+      p50Ms: median(results.map((r) => r.latency.p50)),
+      p99Ms: median(results.map((r) => r.latency.p99)),
+      errors: results.reduce((n, r) => n + r.errors, 0),
+      non2xx: results.reduce((n, r) => n + r.non2xx, 0),
       rssMb: rssMb(server.process.pid),
-      ...(a.cpu === null || b.cpu === null || requests === 0 ? {} : { cpuUsPerRequest: ((a.cpu + b.cpu) * 1e6) / requests }),
+      ...(cpu.includes(null) ? {} : { cpuUsPerRequest: median(cpu as number[]) }),
     };
   });
 }
@@ -297,7 +309,7 @@ async function benchPledge(engine: Engine, dir: string, options: Options, databa
     // and one who allowed shopping experience alone, with products viewed before (their private copy, with
     // "Recently viewed" and "Picked for you").
     const product = await measure(`product · ${label}`, server, PRODUCT, options);
-    const byConsent = await measureMirrored(server, PRODUCT, [
+    const byConsent = await measureAlternating(server, PRODUCT, [
       { scenario: `product, all refused · ${label}`, headers: { cookie: await consentCookie(server, 'answer=reject') } },
       { scenario: `product, performance consent · ${label}`, headers: { cookie: await consentCookie(server, 'answer=choose&categories=performance') } },
       { scenario: `product, experience consent · ${label}`, headers: { cookie: `${await consentCookie(server, 'answer=choose&categories=experience')}; ${VIEWED_BEFORE}` } },
