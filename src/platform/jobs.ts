@@ -63,11 +63,14 @@ export function createJobs(database: Database, log: Log, options: { pollingInter
     async start({ work = true } = {}) {
       await boss.start();
       started = true;
+      // One look at the queues there are: a statement per queue made at every start costs PGlite a good part of it.
+      const existing = new Map((await boss.getQueues()).map((q) => [q.name, q as unknown as Record<string, unknown>]));
       for (const job of definitions.values()) {
         const queue = { notify: true, retryLimit: 8, retryDelay: 2, retryBackoff: true, retryDelayMax: 600, heartbeatSeconds: HEARTBEAT_SECONDS, ...job.queue };
-        await boss.createQueue(job.name, queue);
-        // createQueue leaves a queue made by an earlier version as it was: its options follow this code.
-        await boss.updateQueue(job.name, queue);
+        const current = existing.get(job.name);
+        if (!current) await boss.createQueue(job.name, queue);
+        // A queue made by an earlier version keeps its options until told: they follow this code.
+        else if (Object.entries(queue).some(([option, value]) => current[option] !== value)) await boss.updateQueue(job.name, queue);
         if (!work) continue;
         if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: 'UTC' });
         const polling = options.pollingIntervalSeconds ?? 1;
