@@ -26,6 +26,8 @@ type Summary = {
   warmupS: number;
   rssWarmMb: number;
   rssEndMb: number;
+  /** The lowest and highest sample after warm-up: V8 grows and shrinks its heap, and RSS follows. */
+  rssRangeMb: [number, number];
   growth: number;
   passed: boolean;
 };
@@ -47,11 +49,11 @@ const SAMPLE_EVERY_S = 5;
 /** Resident memory is compared over windows of this length, by their median, so one GC cycle cannot decide. */
 const WINDOW_S = 30;
 const RSS_GROWTH_LIMIT = 0.1;
-const USAGE = 'usage: npm run drill:soak -- [--minutes N (1-600, default 10)] [--engine pglite|postgres|both (default pglite)] [--connections N (1-200, default 20)]';
+const USAGE = 'usage: npm run drill:soak -- [--minutes N (2-600, default 10)] [--engine pglite|postgres|both (default pglite)] [--connections N (1-200, default 20)]';
 
 function parseOptions(args: string[]): Options {
   const line = commandLine('drill:soak', USAGE, args, ['minutes', 'engine', 'connections']);
-  const minutes = line.wholeNumber('minutes', 10, 1, 600);
+  const minutes = line.wholeNumber('minutes', 10, 2, 600);
   const connections = line.wholeNumber('connections', 20, 1, 200);
   const engine = line.oneOf('engine', ['pglite', 'postgres', 'both'], 'pglite');
   return { minutes, connections, engines: engine === 'both' ? ['pglite', 'postgres'] : [engine] };
@@ -115,6 +117,7 @@ async function soak(engine: Engine, options: Options, databaseUrl?: string): Pro
     const rssWarmMb = median(warm);
     const rssEndMb = median(end);
     const growth = rssEndMb / rssWarmMb - 1;
+    const held = samples.filter((s) => s.atS >= warmupS).map((s) => s.rssMb);
     const summary: Summary = {
       engine,
       capacity,
@@ -129,6 +132,7 @@ async function soak(engine: Engine, options: Options, databaseUrl?: string): Pro
       warmupS,
       rssWarmMb,
       rssEndMb,
+      rssRangeMb: [Math.min(...held), Math.max(...held)],
       growth,
       passed: result.errors === 0 && result.timeouts === 0 && result.non2xx === 0 && growth < RSS_GROWTH_LIMIT,
     };
@@ -150,6 +154,7 @@ function summaryText(s: Summary): string {
     ['latency p50 / p99', `${s.p50Ms} / ${s.p99Ms} ms`, ''],
     [`RSS after warm-up (${s.warmupS} s) → end`, `${s.rssWarmMb.toFixed(0)} → ${s.rssEndMb.toFixed(0)} MB`, ''],
     ['RSS growth', `${(s.growth * 100).toFixed(1)} % (limit < ${RSS_GROWTH_LIMIT * 100} %)`, mark(s.growth < RSS_GROWTH_LIMIT)],
+    ['RSS lowest – highest after warm-up', `${s.rssRangeMb[0].toFixed(0)} – ${s.rssRangeMb[1].toFixed(0)} MB`, ''],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const valueWidth = Math.max(...rows.map(([, value]) => value.length));
