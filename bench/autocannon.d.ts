@@ -15,8 +15,11 @@ declare module 'autocannon' {
     /** Requests per second across all connections; without it each connection sends as fast as it is answered. */
     overallRate?: number;
     /** A sequence each connection sends in turn, over and over (each overrides the method, body and headers). */
-    requests?: { method?: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> }[];
+    requests?: Request[];
   };
+
+  /** `setupRequest` changes each request before it is sent (called for every request). */
+  export type Request = { method?: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string>; setupRequest?: (request: Request) => Request };
 
   /** Latencies are in milliseconds (whole, from an HDR histogram); requests are per-second samples. */
   export type Histogram = { mean: number; average: number; stddev: number; min: number; max: number; p50: number; p90: number; p99: number };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import autocannon, { type Request } from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
 import { chartSvg } from './chart.ts';
@@ -173,7 +173,7 @@ function cpuSeconds(pid: number | undefined): number | null {
 const PASSES = 4;
 
 /**
- * The same page for several visitors, after a warm-up for each, measured in short slices in alternating order
+ * The same page for several kinds of visitor, after a warm-up for each, measured in short slices in alternating order
  * (A B C, C B A, A B C, C B A) on one server, so that load from elsewhere on a shared machine, drifting or in bursts,
  * falls alike on each. Each figure is the median of a visitor's slices, so one slice caught by a burst does not
  * move it. The server's own CPU time per request is measured too: other processes on the machine move it less than
@@ -181,9 +181,13 @@ const PASSES = 4;
  */
 async function measureAlternating(server: Server, urlPath: string, visitors: Visitor[], options: Options): Promise<Row[]> {
   const { connections } = options;
+  // Every request is another visitor's (its own user agent), as a shop's traffic is: each counted view is then a row
+  // to write, where one visitor's repeated views would be written as one row a second.
+  let visits = 0;
+  const asAnotherVisitor = (request: Request): Request => ({ ...request, headers: { ...request.headers, 'user-agent': `Mozilla/5.0 (X11; Linux x86_64) bench-visitor/${++visits}` } });
   const run = async (visitor: Visitor, duration: number) => {
     const before = cpuSeconds(server.process.pid);
-    const result = await autocannon({ url: server.base + urlPath, headers: visitor.headers, connections, duration });
+    const result = await autocannon({ url: server.base + urlPath, headers: visitor.headers, connections, duration, requests: [{ path: urlPath, setupRequest: asAnotherVisitor }] });
     const after = cpuSeconds(server.process.pid);
     return { result, cpuUsPerRequest: before === null || after === null || result.requests.total === 0 ? null : ((after - before) * 1e6) / result.requests.total };
   };
