@@ -124,6 +124,22 @@ forEachDatabase('privacy center', (kind) => {
     assert.equal((await shop.database.db.select().from(unitKeys).where(eq(unitKeys.unitId, prepared.exportId))).length, 0);
   });
 
+  test('two preparations of one copy at once, a guest’s own and its job’s: one link is minted, and it opens the copy', async () => {
+    const di = person('Di');
+    const account = await signedInCustomer(shop, di.name, di.email);
+    const requestId = await requestCopy(ctx(), account.customerId);
+    assert.ok(requestId);
+    const [pending] = await shop.database.db.select().from(privacyExports).where(eq(privacyExports.requestId, requestId));
+    const both = await Promise.all([prepareExport(ctx(), pending!.id), prepareExport(ctx(), pending!.id)]);
+    const minted = both.filter((p) => p !== undefined);
+    assert.equal(minted.length, 1, 'the second finds the copy ready');
+    const links = (await mailsTo(shop, di.email)).filter((m) => m.text.includes('/privacy-center/copy/'));
+    assert.equal(links.length, 1, 'one link is mailed');
+    const copy = await downloadCopy(ctx(), minted[0]!.token);
+    assert.ok(copy, 'the link shown is the link that works');
+    assert.ok(JSON.stringify(copy).includes(di.email));
+  });
+
   test('a copy not fetched within 3 days is deleted with its key', async () => {
     const cy = person('Cy');
     const account = await signedInCustomer(shop, cy.name, cy.email);

@@ -106,30 +106,34 @@ export type PreparedCopy = { exportId: string; token: string; requestId: string 
  * the account's address (or the guest's, who has just typed it). A request whose subject is gone yields nothing.
  */
 export async function prepareExport(ctx: PrivacyCenterContext, exportId: string, guestEmail?: string): Promise<PreparedCopy | undefined> {
-  const [row] = await ctx.db
-    .select({ export: privacyExports, request: privacyRequests })
-    .from(privacyExports)
-    .innerJoin(privacyRequests, eq(privacyRequests.id, privacyExports.requestId))
-    // A request paused for the person's identity is prepared once staff confirm it (see `resumeRequest`).
-    .where(and(eq(privacyExports.id, exportId), eq(privacyExports.status, 'pending'), eq(privacyRequests.status, 'received')));
-  if (!row) return undefined;
-  const document = await subjectDocument(ctx, { customerId: row.request.customerId, emailIndex: row.request.emailIndex });
-  const sealed = await sealJson(ctx, { kind: 'export_file', id: row.export.unitId }, filePlace(exportId), document);
-  await fs.promises.mkdir(ctx.exportDir, { recursive: true, mode: 0o700 });
-  await fs.promises.writeFile(fileOf(ctx, exportId), sealed, { mode: 0o600 });
-  const token = newToken();
-  const now = ctx.clock.now();
-  const expiresAt = new Date(now.getTime() + EXPORT_VALID_MS);
-  await inTransaction(ctx.db, async (tx) => {
+  // The row stays locked while the file is written: a guest's own request and the job that backs it up cannot
+  // both mint a link; whichever comes second finds the copy ready and leaves it.
+  return inTransaction(ctx.db, async (tx) => {
+    const [row] = await tx
+      .select({ export: privacyExports, request: privacyRequests })
+      .from(privacyExports)
+      .innerJoin(privacyRequests, eq(privacyRequests.id, privacyExports.requestId))
+      // A request paused for the person's identity is prepared once staff confirm it (see `resumeRequest`).
+      .where(and(eq(privacyExports.id, exportId), eq(privacyExports.status, 'pending'), eq(privacyRequests.status, 'received')))
+      .for('update');
+    if (!row) return undefined;
+    const vault = { ...ctx, db: tx };
+    const document = await subjectDocument(vault, { customerId: row.request.customerId, emailIndex: row.request.emailIndex });
+    const sealed = await sealJson(vault, { kind: 'export_file', id: row.export.unitId }, filePlace(exportId), document);
+    await fs.promises.mkdir(ctx.exportDir, { recursive: true, mode: 0o700 });
+    await fs.promises.writeFile(fileOf(ctx, exportId), sealed, { mode: 0o600 });
+    const token = newToken();
+    const now = ctx.clock.now();
+    const expiresAt = new Date(now.getTime() + EXPORT_VALID_MS);
     await tx.update(privacyExports).set({ status: 'ready', tokenHash: tokenHash(token), readyAt: now, expiresAt }).where(eq(privacyExports.id, exportId));
     // A guest's request keeps no trace of the address once answered; a customer's stays listed in their center.
     await tx.update(privacyRequests).set({ status: 'completed', completedAt: now, emailIndex: row.request.customerId ? row.request.emailIndex : null }).where(eq(privacyRequests.id, row.request.id));
-    const me = row.request.customerId ? await profile({ ...ctx, db: tx }, row.request.customerId) : undefined;
+    const me = row.request.customerId ? await profile(vault, row.request.customerId) : undefined;
     const to = guestEmail ?? me?.email;
     if (to) await mailCopyLink(ctx, tx, to, token);
     await ctx.jobs.send(EXPIRE_EXPORT_JOB, { exportId }, { within: tx, startAfter: expiresAt });
+    return { exportId, token, requestId: row.request.id };
   });
-  return { exportId, token, requestId: row.request.id };
 }
 
 async function mailCopyLink(ctx: PrivacyCenterContext, tx: Tx, to: string, token: string): Promise<void> {
