@@ -30,7 +30,9 @@ export const pageViews = classify(
     deviceClass: text('device_class').notNull(),
     /** Views alike in every other column, counted together in memory before they are written. */
     views: integer('views').notNull().default(1),
-  }, (t) => [index('page_view_hour_idx').on(t.hour), index('page_view_product_idx').on(t.productId, t.visitorKey)]),
+  // The hour alone is indexed (for reports and the retention sweep): an index on (product, visitor key) cost each
+  // written view a fifth more, and "Customers also viewed" ran twice as fast without it, by a hash join.
+  }, (t) => [index('page_view_hour_idx').on(t.hour)]),
   {
     id: NOT_PERSONAL,
     hour: NOT_PERSONAL,

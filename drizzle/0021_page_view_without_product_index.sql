@@ -1,0 +1,1 @@
+DROP INDEX "page_view_product_idx";
