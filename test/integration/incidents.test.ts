@@ -243,6 +243,9 @@ forEachDatabase('incident register', (kind) => {
     const steps = await shop.database.db.select().from(incidentSteps).where(eq(incidentSteps.incidentId, id));
     assert.equal(steps.at(-1)!.step, 'subject_opened');
     assert.equal(steps.at(-1)!.note, `${unitId}: Checking what the notice must say`);
+    const report = await officer.get(`/admin/incidents/${id}/report`);
+    assert.match(report.body, /Personal data breach notification/);
+    assert.doesNotMatch(report.body, new RegExp(`${unitId}|Checking what the notice must say|A subject’s data opened`), 'the regulator’s report names no subject opened');
     // An affected subject opened for the incident is explained: it raises no "read without a matching record" alert.
     await checkAccess(securityContext(shop.runtime));
     assert.equal((await shop.database.db.select().from(securityAlerts).where(eq(securityAlerts.staffId, officer.staffId))).length, 0);

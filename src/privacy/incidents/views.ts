@@ -204,11 +204,14 @@ export function noticePage(incident: Incident, mail: { subject: string; text: st
 </section>`;
 }
 
+/** Steps that are the handling of the incident, not measures taken: an opened subject names their record. */
+const NOT_MEASURES = new Set(['triage', 'affected', 'subject_opened']);
+
 /** The regulator's report (GDPR Art. 33(3)), a page that prints. */
 export function reportPage(incident: Incident, steps: readonly IncidentStep[], shop: { name: string; contactEmail: string; contactPhone: string }, now: Date): Html {
   const counts = Object.entries(incident.affectedCounts ?? {});
   const records = counts.reduce((sum, [, c]) => sum + c.records, 0);
-  const measures = steps.filter((s) => s.step !== 'triage' && s.step !== 'affected');
+  const measures = steps.filter((s) => !NOT_MEASURES.has(s.step));
   return html`<article class="incident-report">
   <h1>Personal data breach notification</h1>
   <p>Controller: ${shop.name}. Prepared ${inZone(now, incident.zone)}. Reference ${incident.id}.</p>
