@@ -23,7 +23,7 @@ import { orders } from '../../src/shop/orders/schema.ts';
 import { payments } from '../../src/shop/payments/schema.ts';
 import { orderForStaff } from '../../src/shop/orders/service.ts';
 import { cardSchema } from '../../src/shop/payments/testpay/service.ts';
-import { downloadCopy, eraseAccount, expireCopies, prepareExport, privacyCenterContext, requestCopy } from '../../src/shop/privacy-center/service.ts';
+import { downloadCopy, eraseAccount, expireCopies, PREPARE_EXPORT_JOB, prepareExport, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest } from '../../src/shop/privacy-center/service.ts';
 import { signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
@@ -138,6 +138,20 @@ forEachDatabase('privacy center', (kind) => {
     const copy = await downloadCopy(ctx(), minted[0]!.token);
     assert.ok(copy, 'the link shown is the link that works');
     assert.ok(JSON.stringify(copy).includes(di.email));
+  });
+
+  test('a guest’s copy is prepared by their own request; its job, which could mail no link, waits five minutes', async () => {
+    const eve = person('Eve');
+    await buy('guest', eve);
+    const requestId = await requestAsGuest(ctx(), 'access', eve.email);
+    const code = /code is (\d{6})/.exec((await mailsTo(shop, eve.email)).at(-1)!.text)![1]!;
+    const verifiedAt = shop.clock.now().getTime();
+    const result = await verifyGuest(ctx(), requestId, eve.email, code);
+    assert.ok(result.ok && result.kind === 'access' && result.token, 'the guest is given the link at once');
+    const [job] = await queryRows<{ start_after: string | Date }>(shop.database.db, sql`select start_after from pgboss.job j join ${privacyExports} e on e.id::text = j.data->>'exportId' where j.name = ${PREPARE_EXPORT_JOB} and e.request_id = ${requestId}`);
+    assert.ok(job, 'the job is there as a backstop');
+    assert.ok(Math.abs(new Date(job.start_after).getTime() - (verifiedAt + 5 * 60 * 1000)) < 1000, 'due five minutes after the code was entered');
+    assert.ok(await downloadCopy(ctx(), result.token), 'the link shown opens the copy');
   });
 
   test('a copy not fetched within 3 days is deleted with its key', async () => {

@@ -72,7 +72,8 @@ export async function requestCopy(ctx: PrivacyCenterContext, customerId: string,
   });
 }
 
-export async function startExport(ctx: PrivacyCenterContext, tx: Tx, requestId: string): Promise<string> {
+/** `prepareAfter`: when the job may prepare the copy, for a request that prepares it itself and needs the job only as a backstop. */
+export async function startExport(ctx: PrivacyCenterContext, tx: Tx, requestId: string, prepareAfter?: Date): Promise<string> {
   const unit = await createUnit({ ...ctx, db: tx }, 'export_file');
   const now = ctx.clock.now();
   // The link's token is minted when the file is ready; until then the row holds the hash of one never given out.
@@ -80,7 +81,7 @@ export async function startExport(ctx: PrivacyCenterContext, tx: Tx, requestId: 
     .insert(privacyExports)
     .values({ id: unit.id, requestId, unitId: unit.id, tokenHash: tokenHash(newToken()), status: 'pending', createdAt: now, expiresAt: new Date(now.getTime() + EXPORT_VALID_MS) })
     .returning({ id: privacyExports.id });
-  await ctx.jobs.send(PREPARE_EXPORT_JOB, { exportId: row!.id }, { within: tx });
+  await ctx.jobs.send(PREPARE_EXPORT_JOB, { exportId: row!.id }, { within: tx, ...(prepareAfter ? { startAfter: prepareAfter } : {}) });
   return row!.id;
 }
 
@@ -326,6 +327,7 @@ export type GuestResult =
   | { ok: true; kind: 'erasure'; outcome: ErasureOutcome }
   | { ok: false; message: string };
 
+const GUEST_BACKSTOP_MS = 5 * 60 * 1000;
 const WRONG_CODE = 'That code is not right, or it has expired. Check the latest message we sent, or start again.';
 
 /**
@@ -345,7 +347,9 @@ export async function verifyGuest(ctx: PrivacyCenterContext, requestId: string, 
     const [updated] = await tx.update(privacyRequests).set({ status: 'received', verifiedAt: now, codeHash: null }).where(eq(privacyRequests.id, request.id)).returning();
     if (updated!.kind === 'erasure') return { kind: 'erasure' as const, outcome: await completeErasure(ctx, tx, updated!, email.trim(), { mayRestrict: true }) };
     await noteCopyNetwork(ctx, tx, updated!.id, 'verified', from);
-    return { kind: 'access' as const, exportId: await startExport(ctx, tx, updated!.id) };
+    // The job could mail no link (the guest's address is not kept), so it must not win the race with the preparation
+    // below: it waits, and finds the copy ready.
+    return { kind: 'access' as const, exportId: await startExport(ctx, tx, updated!.id, new Date(now.getTime() + GUEST_BACKSTOP_MS)) };
   });
   if (!verified) return { ok: false, message: WRONG_CODE };
   if (verified.kind === 'erasure') return { ok: true, kind: 'erasure', outcome: verified.outcome };
