@@ -77,6 +77,12 @@ forEachDatabase('privacy center', (kind) => {
     return prepared;
   }
 
+  /** The code of the one verification e-mail sent to `email`. */
+  async function guestCode(email: string): Promise<string> {
+    const [message] = (await mailsTo(shop, email)).filter((m) => m.subject.includes('verification code'));
+    return /code is (\d{6})/.exec(message!.text)![1]!;
+  }
+
   const unitOf = async (orderId: string) => (await shop.database.db.select({ unitId: orders.unitId }).from(orders).where(eq(orders.id, orderId)))[0]!.unitId;
 
   test('a copy holds every unit of its subject, the disclosures and staff reads, and nothing of anyone else', async () => {
@@ -144,7 +150,7 @@ forEachDatabase('privacy center', (kind) => {
     const eve = person('Eve');
     await buy('guest', eve);
     const requestId = await requestAsGuest(ctx(), 'access', eve.email);
-    const code = /code is (\d{6})/.exec((await mailsTo(shop, eve.email)).at(-1)!.text)![1]!;
+    const code = await guestCode(eve.email);
     const verifiedAt = shop.clock.now().getTime();
     const result = await verifyGuest(ctx(), requestId, eve.email, code);
     assert.ok(result.ok && result.kind === 'access' && result.token, 'the guest is given the link at once');
@@ -254,5 +260,18 @@ forEachDatabase('privacy center', (kind) => {
     await refundCancelledOrder(ctx(), paid);
     const [payment] = await shop.database.db.select({ amountCents: payments.amountCents, refundedCents: payments.refundedCents }).from(payments).where(eq(payments.orderId, paid));
     assert.equal(payment!.refundedCents, payment!.amountCents);
+  });
+
+  test('a guest erasure by an account’s address cancels the account’s unsent orders, whatever address they went to', async () => {
+    const fay = person('Fay');
+    const account = await signedInCustomer(shop, fay.name, fay.email);
+    const gift = await buy({ customerId: account.customerId }, { ...fay, email: `gift.${fay.email}` });
+    const requestId = await requestAsGuest(ctx(), 'erasure', fay.email);
+    const code = await guestCode(fay.email);
+    const result = await verifyGuest(ctx(), requestId, fay.email, code);
+    assert.ok(result.ok && result.kind === 'erasure');
+    const [order] = await shop.database.db.select({ number: orders.number, status: orders.status }).from(orders).where(eq(orders.id, gift));
+    assert.equal(order!.status, 'cancelled', 'the erasure found it through the account, and so does the cancelling');
+    assert.deepEqual(result.outcome.cancelled.map((c) => c.number), [order!.number]);
   });
 });

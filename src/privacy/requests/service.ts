@@ -4,7 +4,7 @@ import { inTransaction, type Executor, type Tx } from '../../platform/db/index.t
 import { auditEvents } from '../audit/schema.ts';
 import { disclosures as disclosureLedger } from '../disclosure/schema.ts';
 import { PROCESSORS, PURPOSES, type Processor, type Purpose } from '../inventory.ts';
-import { eraseUnits, exportUnits, kindOf, unitsOf, type DataSubject, type ErasureReport, type ExportedUnit } from '../units.ts';
+import { eraseUnits, exportUnits, kindOf, unitsOf, type DataSubject, type ErasureReport, type ExportedUnit, type HeldUnit } from '../units.ts';
 import { loadKeys, type VaultContext } from '../vault/service.ts';
 import { privacyRequestActions, privacyRequests, type RequestActionKind, type RequestKind, type RequestOutcome, type RequestStatus } from './schema.ts';
 import { DEFAULT_SLA, deadlinesFor, extendedDue, urgencyOf, type RequestSla, type Urgency } from './sla.ts';
@@ -153,9 +153,10 @@ export function outcomeOf(report: ErasureReport): RequestOutcome {
  * Erases the subject of `request` in the caller's transaction and closes the request: the outcome is recorded,
  * and every request naming the subject forgets who it was about.
  */
-export async function eraseForRequest(ctx: VaultContext & { db: Tx }, request: PrivacyRequest, options: { mayRestrict: boolean }): Promise<RequestOutcome> {
+/** `units`: the subject's, when the caller has found them already (to act on some first). */
+export async function eraseForRequest(ctx: VaultContext & { db: Tx }, request: PrivacyRequest, options: { mayRestrict: boolean }, units?: HeldUnit[]): Promise<RequestOutcome> {
   const subject = subjectOf(request);
-  const units = await unitsOf(ctx, subject);
+  units ??= await unitsOf(ctx, subject);
   const outcome = outcomeOf(await eraseUnits(ctx, units, { mayRestrict: options.mayRestrict, reason: `${request.kind} request ${request.id}` }));
   await ctx.db.update(privacyRequests).set({ status: 'completed', completedAt: ctx.clock.now(), outcome }).where(eq(privacyRequests.id, request.id));
   await forgetSubject(ctx.db, subject);

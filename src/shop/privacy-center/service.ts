@@ -1,7 +1,7 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, eq, gt, inArray, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte } from 'drizzle-orm';
 import { inTransaction, type Tx } from '../../platform/db/index.ts';
 import { queueMail } from '../../platform/mail/service.ts';
 import { newToken, TOKEN_PATTERN, tokenHash, verifyPassword } from '../../platform/secrets.ts';
@@ -16,12 +16,14 @@ import {
   recordAction,
   runnable,
   subjectDocument,
+  subjectOf,
   type ExportDocument,
   type PrivacyRequest,
   type RequestAction,
   type StaffAction,
 } from '../../privacy/requests/service.ts';
 import type { QueueActions } from '../../privacy/requests/routes.ts';
+import { unitsOf, type HeldUnit } from '../../privacy/units.ts';
 import { noteCopyDownload, noteCopyNetwork } from '../../privacy/security/networks.ts';
 import { requestSla, type RequestSla } from '../../privacy/requests/sla.ts';
 import { orders, type OrderStatus } from '../orders/schema.ts';
@@ -246,12 +248,10 @@ const UNSHIPPED: readonly OrderStatus[] = ['placed', 'paid', 'packed'];
  * them first (their stock goes back on sale); those paid are refunded in full by a job once the erasure commits, as
  * the payment provider is not asked inside a transaction.
  */
-async function cancelUnshipped(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest): Promise<CancelledOrder[]> {
-  const whose: SQL[] = [];
-  if (request.customerId) whose.push(eq(orders.customerId, request.customerId));
-  if (request.emailIndex) whose.push(eq(orders.emailIndex, request.emailIndex));
-  if (whose.length === 0) return [];
-  const waiting = await tx.select({ id: orders.id }).from(orders).where(and(or(...whose), inArray(orders.status, UNSHIPPED))).orderBy(asc(orders.placedAt), asc(orders.number));
+async function cancelUnshipped(ctx: PrivacyCenterContext, tx: Tx, units: HeldUnit[]): Promise<CancelledOrder[]> {
+  const ids = units.filter((u) => u.kind === 'order').map((u) => u.rowId);
+  if (ids.length === 0) return [];
+  const waiting = await tx.select({ id: orders.id }).from(orders).where(and(inArray(orders.id, ids), inArray(orders.status, UNSHIPPED))).orderBy(asc(orders.placedAt), asc(orders.number));
   const cancelled: CancelledOrder[] = [];
   for (const { id } of waiting) {
     const order = await cancelBeforeShipping(tx, id, ctx.clock.now(), UNSHIPPED);
@@ -262,10 +262,12 @@ async function cancelUnshipped(ctx: PrivacyCenterContext, tx: Tx, request: Priva
   return cancelled;
 }
 
-/** Cancels what the person still waits for, then erases (or restricts) every unit of theirs. */
+/** Cancels what the person still waits for, then erases (or restricts) every unit of theirs: the orders are those the erasure finds. */
 async function eraseSubject(ctx: PrivacyCenterContext, tx: Tx, request: PrivacyRequest, options: { mayRestrict: boolean }): Promise<ErasureOutcome> {
-  const cancelled = await cancelUnshipped(ctx, tx, request);
-  return { ...(await eraseForRequest({ ...ctx, db: tx }, request, options)), cancelled };
+  const vault = { ...ctx, db: tx };
+  const units = await unitsOf(vault, subjectOf(request));
+  const cancelled = await cancelUnshipped(ctx, tx, units);
+  return { ...(await eraseForRequest(vault, request, options, units)), cancelled };
 }
 
 /** How the confirmation names a cancelled order, on the page and in the e-mail. */
