@@ -45,9 +45,10 @@ export function decodeChoice(value: string): Choice | undefined {
 const choices = new WeakMap<FastifyRequest, Choice | null>();
 
 // A visitor sends the same signed cookie with every page, and checking its signature is an HMAC: the last cookie
-// values each server saw (signature included, so an altered one is checked afresh) keep what they were found to
-// hold. They hold an opaque id and categories, nothing else; a map is emptied when full.
-const checkedBy = new WeakMap<object, Map<string, Choice | null>>();
+// values each server found valid (signature included, so an altered one is checked afresh) keep the choice they
+// hold, an opaque id and categories, nothing else. Only cookies the shop signed are kept, so an entry stays small
+// whatever a client sends; a map is emptied when full.
+const checkedBy = new WeakMap<object, Map<string, Choice>>();
 const CHECKED_KEPT = 10_000;
 
 function cookieChoice(request: FastifyRequest): Choice | undefined {
@@ -55,14 +56,14 @@ function cookieChoice(request: FastifyRequest): Choice | undefined {
   if (!raw) return undefined;
   let checked = checkedBy.get(request.server);
   if (!checked) checkedBy.set(request.server, (checked = new Map()));
-  let choice = checked.get(raw);
-  if (choice === undefined) {
-    const unsigned = request.unsignCookie(raw);
-    choice = (unsigned.valid && unsigned.value ? decodeChoice(unsigned.value) : undefined) ?? null;
-    if (checked.size >= CHECKED_KEPT) checked.clear();
-    checked.set(raw, choice);
-  }
-  return choice ?? undefined;
+  const known = checked.get(raw);
+  if (known) return known;
+  const unsigned = request.unsignCookie(raw);
+  const choice = unsigned.valid && unsigned.value ? decodeChoice(unsigned.value) : undefined;
+  if (!choice) return undefined;
+  if (checked.size >= CHECKED_KEPT) checked.clear();
+  checked.set(raw, choice);
+  return choice;
 }
 
 /** The visitor's choice, whatever revision it was made under (the receipt finds their records by its id). */
