@@ -11,7 +11,8 @@ const positiveInt = z.coerce.number().int().min(1);
 const httpUrl = z.url({ protocol: /^https?$/ });
 const offOrCount = (what: string) => z.string().trim().regex(/^(off|\d{1,6})$/, `must be a whole number of ${what}, or off`);
 
-const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+/** Weekday names as the settings write them, Monday first. */
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 const WORKING_SPAN = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? +(\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
 
 /** Working hours on some days: weekdays (1 = Monday … 7 = Sunday) and minutes after local midnight, `until` excluded. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { ConfigError, type Config, type WorkingHours } from '../../platform/config.ts';
+import { ConfigError, WEEKDAYS, type Config, type WorkingHours } from '../../platform/config.ts';
 import { inTransaction, type Executor } from '../../platform/db/index.ts';
 import type { Platform } from '../../platform/http/app.ts';
 import { queueMail, type MailContext } from '../../platform/mail/service.ts';
@@ -54,7 +54,6 @@ export const RULE_LABELS: Record<AlertRule, string> = {
 
 // ── the settings, in words ───────────────────────────────────────────────────────────────────────────────────────
 
-const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 /** `Mon-Fri 08:00-18:00, Sat 09:00-13:00`: the setting as it is written. */
@@ -122,10 +121,15 @@ export function rateFor(rates: ReadRates, roles: Iterable<string>): { rate: numb
   return known.reduce((best, role) => (rates[role] > best.rate ? { rate: rates[role], role } : best), { rate: 0, role: known[0] ?? 'no role' });
 }
 
+// A formatter per zone: building one costs far more than formatting, and every read of an hour is placed.
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
 /** Weekday (1 = Monday) and minutes after midnight of `at` on the wall clock of `zone`. */
 function wallClock(at: Date, zone: string): { day: number; minutes: number } {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at).map((p) => [p.type, p.value]));
-  return { day: WEEKDAYS.indexOf(parts.weekday!) + 1, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
+  let format = wallClocks.get(zone);
+  if (!format) wallClocks.set(zone, (format = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })));
+  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
+  return { day: WEEKDAYS.indexOf(parts.weekday as (typeof WEEKDAYS)[number]) + 1, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
 }
 
 export function withinHours(hours: readonly WorkingHours[], zone: string, at: Date): boolean {
