@@ -507,9 +507,7 @@ const commands: Record<string, Command> = {
           await runtime.jobs.start({ work: false });
           const { recipientOf } = await import('./shop/backoffice/recipients.ts');
           const { shopContext } = await import('./shop/context.ts');
-          const shop = runtime.config.shop;
-          const notices = { ...ctx, jobs: runtime.jobs, sealer: runtime.sealer, shopName: shop.name, contactEmail: shop.contactEmail };
-          const run = await incidents.sendNotices(notices, recipientOf(shopContext(runtime)), incident.id, null);
+          const run = await incidents.sendNotices(incidents.noticeContext(ctx, runtime), recipientOf(shopContext(runtime)), incident.id, null);
           if (!run) {
             console.error(`pledge incident: find the affected subjects first (pledge incident affected ${incident.id})`);
             return 1;

@@ -14,9 +14,9 @@ import {
   openAffectedSubject,
   openIncident,
   recordAffected,
+  noticeContext,
   sendNotices,
   stepsOf,
-  type NoticeContext,
   type RecipientOf,
   type SubjectOf,
 } from './service.ts';
@@ -43,8 +43,7 @@ function keptForm(body: unknown, fields: readonly string[]): Record<string, stri
 
 export function incidentRoutes(app: FastifyInstance, platform: Platform, recipientOf: RecipientOf, subjectOf: SubjectOf) {
   const security = securityContext(platform);
-  const shop = platform.config.shop;
-  const ctx: NoticeContext = { db: security.db, clock: security.clock, jobs: platform.jobs, sealer: platform.sealer, shopName: shop.name, contactEmail: shop.contactEmail };
+  const ctx = noticeContext({ db: security.db, clock: security.clock }, platform);
   const officer = staffGuard(security, { allow: ['privacy_officer'], purpose: 'legal_obligation' });
   const staffId = (request: FastifyRequest) => request.staff!.staffId;
   const page = (reply: FastifyReply, title: string, body: Html, status = 200) =>
@@ -127,6 +126,6 @@ export function incidentRoutes(app: FastifyInstance, platform: Platform, recipie
   app.get('/admin/incidents/:id/report', { preHandler: officer }, async (request, reply) => {
     const incident = await incidentIn(request);
     if (!incident) return reply.callNotFound();
-    return page(reply, 'Breach notification', reportPage(incident, await stepsOf(ctx.db, incident.id), shop, ctx.clock.now()));
+    return page(reply, 'Breach notification', reportPage(incident, await stepsOf(ctx.db, incident.id), platform.config.shop, ctx.clock.now()));
   });
 }

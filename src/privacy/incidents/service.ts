@@ -324,6 +324,11 @@ export type RecipientOf = (tx: Tx, unitId: string) => Promise<string | undefined
 
 export type NoticeContext = IncidentContext & MailContext & { shopName: string; contactEmail: string };
 
+/** What sending notices takes, from the parts a server or the command line holds. */
+export function noticeContext(ctx: IncidentContext, parts: Pick<MailContext, 'jobs' | 'sealer'> & { config: { shop: { name: string; contactEmail: string } } }): NoticeContext {
+  return { ...ctx, jobs: parts.jobs, sealer: parts.sealer, shopName: parts.config.shop.name, contactEmail: parts.config.shop.contactEmail };
+}
+
 /** The customer's notice, in plain words (GDPR Art. 34): the same for each affected subject, naming no one. */
 export function noticeMail(ctx: Pick<NoticeContext, 'shopName' | 'contactEmail'>, incident: Incident, steps: readonly IncidentStep[]): { subject: string; text: string } {
   const categories = Object.keys(incident.affectedCounts ?? {}).map((c) => `- ${categoryLabel(c)}`);
