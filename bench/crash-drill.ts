@@ -15,7 +15,7 @@ import { orderLines, orders } from '../src/shop/orders/schema.ts';
 import { payments, testpayCharges, testpayRefunds } from '../src/shop/payments/schema.ts';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
 import { commandLine } from './command-line.ts';
-import { buyer, cardToken, CHECKOUT_PRODUCT, launchPledge, pledgeEnv, prepareDatabase, stop, tempDir, waitFor200, type Server } from './servers.ts';
+import { buyer, cardToken, CHECKOUT_PRODUCT, CHECKOUT_STOCK, launchPledge, pledgeEnv, prepareDatabase, stop, tempDir, waitFor200, type Server } from './servers.ts';
 
 // The crash drill (`npm run drill:crash`): many buyers check out at once through the store API; half-way the
 // server is killed with SIGKILL and started again on the same database; every request that got no answer is sent
@@ -291,7 +291,7 @@ async function checkBooks(database: Database, dir: string, purchases: Purchase[]
     { name: 'every order paid', ok: unpaid.length === 0, detail: unpaid.length === 0 ? `${placed.length} paid` : list(unpaid.map((o) => `${o.number} ${o.status}`)) },
     { name: 'no order without exactly one charge', ok: orderWithoutCharge.length === 0, detail: orderWithoutCharge.length === 0 ? `${paymentRows.length} payments, ${charges.length} TestPay charges` : list(orderWithoutCharge.map((o) => o.number)) },
     { name: 'no charge without an order', ok: chargeWithoutOrder.length === 0, detail: chargeWithoutOrder.length === 0 ? `${refunds.length} refunds` : list(chargeWithoutOrder.map((c) => c.id)) },
-    { name: 'stock taken once per order', ok: stock !== undefined && 100_000_000 - stock.stock === n && sold!.n === n, detail: `${100_000_000 - (stock?.stock ?? 0)} taken, ${sold!.n} sold` },
+    { name: 'stock taken once per order', ok: stock !== undefined && CHECKOUT_STOCK - stock.stock === n && sold!.n === n, detail: `${CHECKOUT_STOCK - (stock?.stock ?? 0)} taken, ${sold!.n} sold` },
     { name: 'one confirmation e-mail per order (by Message-ID)', ok: mailProblems.length === 0 && strays.length === 0, detail: mailProblems.length + strays.length === 0 ? `${new Set(delivered.map((m) => m.messageId)).size} distinct Message-IDs in ${delivered.length} .eml files` : list([...mailProblems, ...strays.map((m) => `stray ${m.messageId}`)]) },
     { name: 'outbox empty: every e-mail sent', ok: unsent.length === 0, detail: unsent.length === 0 ? `${mail.length} sent, ${figures.redelivered} sent more than once` : list(unsent.map((m) => `${m.dedupeKey} ${m.status}`)) },
     { name: 'no job stuck, retrying or failed', ok: stuck.length === 0, detail: stuck.length === 0 ? jobs.map((j) => `${j.name} ${j.state} ${j.n}`).join(', ') : list(stuck.map((j) => `${j.name} ${j.state} ${j.n}`)) },

@@ -283,16 +283,6 @@ async function measureCheckouts(scenario: string, server: Server, options: Optio
   return { scenario, path: 'add to cart + POST /api/store/checkout', requestsPerSec: ordersPerSec * 2, ordersPerSec, p50Ms: at(0.5), p99Ms: at(0.99), errors: 0, non2xx: failed, rssMb: rssMb(server.process.pid) };
 }
 
-/** The peak resident memory of a process in MB (VmHWM), read from /proc; null where there is none. */
-function peakRssMb(pid: number | undefined): number | null {
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Number(kb) / 1024;
-  } catch {
-    return null;
-  }
-}
-
 /** A row of what is not load: an operation's rate, the cold start, the RSS. */
 function otherRow(scenario: string, path: string, fields: Partial<Row>): Row {
   return { scenario, path, requestsPerSec: 0, p50Ms: 0, p99Ms: 0, errors: 0, non2xx: 0, rssMb: null, ...fields };
@@ -334,7 +324,7 @@ async function benchPledge(engine: Engine, dir: string, options: Options, databa
     // Resident memory while serving: the most any scenario left (VmRSS after each); the peak of the whole life
     // (VmHWM) is kept beside it, since PGlite's start has a short spike of its own (see the README).
     const serving = Math.max(...rows.map((r) => r.rssMb ?? 0));
-    const peak = peakRssMb(server.process.pid);
+    const peak = rssMb(server.process.pid, 'VmHWM');
     return [...rows, otherRow(`RSS · ${label} server`, `most after any scenario above; peak of its life ${peak?.toFixed(0) ?? '–'} MB`, { rssMb: serving, peakRssMb: peak })];
   });
   if (options.productOnly) return load;

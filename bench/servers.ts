@@ -23,6 +23,8 @@ export const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 60_000;
 /** Bought by every checkout of a bench or drill; it gets stock enough for any run (see prepareDatabase). */
 export const CHECKOUT_PRODUCT = 'hyaluronic-water-gel';
+/** Its stock in a prepared database: enough that no run sells out. */
+export const CHECKOUT_STOCK = 100_000_000;
 /** The servers' master key, so that this process can make TestPay tokens they accept (see cardToken). */
 const MASTER_KEY = randomBytes(32);
 
@@ -128,10 +130,13 @@ export async function withServer<T>(start: (port: number) => Server, readyPath: 
   }
 }
 
-/** The resident memory of a process in MB, read from /proc; null where there is none (not Linux, or gone). */
-export function rssMb(pid: number | undefined): number | null {
+/**
+ * The resident memory of a process in MB, read from /proc: now (VmRSS) or the peak of its life (VmHWM); null where
+ * there is none (not Linux, or gone).
+ */
+export function rssMb(pid: number | undefined, which: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | null {
   try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`^${which}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? null : Number(kb) / 1024;
   } catch {
     return null;
@@ -163,7 +168,7 @@ export async function prepareDatabase(dir: string, databaseUrl: string | undefin
   try {
     await migrateDatabase(database);
     await seedDemoCatalog({ db: database.db, clock: systemClock });
-    await database.db.update(products).set({ stock: 100_000_000 }).where(eq(products.slug, CHECKOUT_PRODUCT));
+    await database.db.update(products).set({ stock: CHECKOUT_STOCK }).where(eq(products.slug, CHECKOUT_PRODUCT));
   } finally {
     await database.close();
   }
