@@ -12,7 +12,8 @@ import { forEachDatabase } from '../support/databases.ts';
 import { askAs, isAllowed, ROUTE_TABLE } from '../support/route-table.ts';
 import { servedRoutes } from '../support/routes.ts';
 import { csrfFor, startTestShop, type TestShop } from '../support/shop.ts';
-import { ACTORS, buildWorld, CUSTOMER_PASSWORD, send, type World } from '../support/world.ts';
+import { CUSTOMER_PASSWORD } from '../support/customers.ts';
+import { ACTORS, buildWorld, send, type World } from '../support/world.ts';
 
 // Account security (issue 10). Whether an address has an account must not show: sign-in, password reset,
 // registration, the privacy center's requests and the guest order look-up answer known and unknown addresses alike — status, headers,

@@ -9,7 +9,7 @@ import { addItem } from '../../src/shop/cart/service.ts';
 import { placeOrder } from '../../src/shop/checkout/service.ts';
 import { eraseAccount, prepareExport, privacyCenterContext, requestCopy } from '../../src/shop/privacy-center/service.ts';
 import { databaseFiles, diskDatabase, foundIn, type DiskDatabase } from '../support/at-rest.ts';
-import { signedInCustomer } from '../support/customers.ts';
+import { CUSTOMER_PASSWORD, signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { startTestShop, type TestShop } from '../support/shop.ts';
 
@@ -46,7 +46,7 @@ forEachDatabase('erasure at rest', (kind) => {
     assert.ok(prepared);
     assert.equal(fs.existsSync(`${ctx.exportDir}/${prepared.exportId}.sealed`), true, 'a copy waits to be downloaded');
 
-    const erased = await eraseAccount(ctx, me.customerId, 'a long enough password');
+    const erased = await eraseAccount(ctx, me.customerId, CUSTOMER_PASSWORD);
     assert.ok(erased.ok);
     assert.deepEqual(fs.readdirSync(ctx.exportDir), [], 'the waiting copy is withdrawn');
 

@@ -12,7 +12,7 @@ import { customers as customerAccounts } from '../../src/shop/accounts/schema.ts
 import { signIn } from '../../src/shop/accounts/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { signedInStaff, type StaffClient } from '../support/backoffice.ts';
-import { signedInCustomer } from '../support/customers.ts';
+import { CUSTOMER_PASSWORD, signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase, freshDatabase, type TestDatabase } from '../support/databases.ts';
 import { eventually, mailsTo, startTestShop, testEnv, type TestShop } from '../support/shop.ts';
 
@@ -239,7 +239,7 @@ forEachDatabase('privacy policy', (kind) => {
       const home = await changed.app.inject({ url: '/', headers: PAGE });
       assert.doesNotMatch(home.body, /policy-notice/);
       assert.match((await changed.app.inject({ url: '/privacy', headers: PAGE })).body, /Version 2, in effect since 5 February 2026/);
-      const session = await signIn(ctx, { email: customers[0]!.email, password: 'a long enough password' });
+      const session = await signIn(ctx, { email: customers[0]!.email, password: CUSTOMER_PASSWORD });
       assert.ok(session.ok);
       const cookie = `pledge_session=${session.token}`;
       await changed.app.inject({ url: '/', headers: { ...PAGE, cookie } });

@@ -7,7 +7,7 @@ import { privacyExports } from '../../src/privacy/requests/schema.ts';
 import { customers } from '../../src/shop/accounts/schema.ts';
 import { prepareExport, privacyCenterContext } from '../../src/shop/privacy-center/service.ts';
 import { customerDetails, paidOrder } from '../support/backoffice.ts';
-import { signedInCustomer } from '../support/customers.ts';
+import { CUSTOMER_PASSWORD, signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
@@ -97,7 +97,7 @@ forEachDatabase('privacy store API', (kind) => {
     assert.equal(wrong.statusCode, 400);
     assert.equal((wrong.json() as { error: { code: string } }).error.code, 'wrong_password');
 
-    const erased = await call('POST', '/privacy/erasure', { token, body: { password: 'a long enough password', confirm: true } });
+    const erased = await call('POST', '/privacy/erasure', { token, body: { password: CUSTOMER_PASSWORD, confirm: true } });
     assert.equal(erased.statusCode, 200, erased.body);
     const outcome = documented(erased, 'POST', '/privacy/erasure') as { erased: { kind: string }[] };
     assert.ok(outcome.erased.some((e) => e.kind === 'account'));

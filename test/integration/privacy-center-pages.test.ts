@@ -6,7 +6,7 @@ import { privacyExports, privacyRequests } from '../../src/privacy/requests/sche
 import { addItem } from '../../src/shop/cart/service.ts';
 import { placeOrder } from '../../src/shop/checkout/service.ts';
 import { prepareExport, privacyCenterContext } from '../../src/shop/privacy-center/service.ts';
-import { signedInCustomer } from '../support/customers.ts';
+import { CUSTOMER_PASSWORD, signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { csrfFor, linkFrom, mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
@@ -78,14 +78,14 @@ forEachDatabase('privacy center pages', (kind) => {
     const email = `jonah.${marker()}@example.com`;
     const me = await signedInCustomer(shop, `Jonah Pell ${marker()}`, email);
     await guestOrder(email, 'Jonah Pell');
-    const missing = await post('/privacy-center/erase', { password: 'a long enough password' }, me.cookie);
+    const missing = await post('/privacy-center/erase', { password: CUSTOMER_PASSWORD }, me.cookie);
     assert.equal(missing.statusCode, 400);
     assert.match(missing.body, /Tick the box to confirm/);
     const wrong = await post('/privacy-center/erase', { password: 'guess', confirm: 'yes' }, me.cookie);
     assert.equal(wrong.statusCode, 400);
     assert.match(wrong.body, /That is not your password/);
 
-    const erased = await post('/privacy-center/erase', { password: 'a long enough password', confirm: 'yes' }, me.cookie);
+    const erased = await post('/privacy-center/erase', { password: CUSTOMER_PASSWORD, confirm: 'yes' }, me.cookie);
     assert.equal(erased.statusCode, 200);
     assert.match(erased.body, /Kept because the law requires it/);
     assert.ok(erased.cookies.some((c) => c.name === 'pledge_session' && c.value === ''));

@@ -24,7 +24,7 @@ import { payments } from '../../src/shop/payments/schema.ts';
 import { orderForStaff } from '../../src/shop/orders/service.ts';
 import { cardSchema } from '../../src/shop/payments/testpay/service.ts';
 import { downloadCopy, eraseAccount, expireCopies, PREPARE_EXPORT_JOB, prepareExport, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest } from '../../src/shop/privacy-center/service.ts';
-import { signedInCustomer } from '../support/customers.ts';
+import { CUSTOMER_PASSWORD, signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
@@ -184,7 +184,7 @@ forEachDatabase('privacy center', (kind) => {
     const wrong = await eraseAccount(ctx(), account.customerId, 'not the password');
     assert.deepEqual(wrong, { ok: false, field: 'password', message: 'That is not your password.' });
 
-    const erased = await eraseAccount(ctx(), account.customerId, 'a long enough password');
+    const erased = await eraseAccount(ctx(), account.customerId, CUSTOMER_PASSWORD);
     assert.ok(erased.ok);
     const until = new Date(shop.clock.now().getTime());
     until.setUTCFullYear(until.getUTCFullYear() + 3);
@@ -199,7 +199,7 @@ forEachDatabase('privacy center', (kind) => {
     assert.match(letter.text, new RegExp(`Your orders[^\\n]*\\(2\\), until ${until.toISOString().slice(0, 10)}: Tax and commercial law`));
 
     // Signing in fails, a copy shows nothing, support cannot open the orders.
-    assert.deepEqual(await signIn(ctx(), { email: dee.email, password: 'a long enough password' }), { ok: false });
+    assert.deepEqual(await signIn(ctx(), { email: dee.email, password: CUSTOMER_PASSWORD }), { ok: false });
     const after = await subjectDocument(ctx(), { customerId: account.customerId, emailIndex: null });
     assert.deepEqual(after.units, []);
     await assert.rejects(orderForStaff({ ...ctx(), actor: support }, paid, 'customer_support', ['recipientName']), AccessDenied);
@@ -239,7 +239,7 @@ forEachDatabase('privacy center', (kind) => {
     const [paid, unpaid] = [await buy({ customerId: account.customerId }, eve), await buy({ customerId: account.customerId }, eve, false)];
     assert.equal(await stockOf(), before - 2);
 
-    const erased = await eraseAccount(ctx(), account.customerId, 'a long enough password');
+    const erased = await eraseAccount(ctx(), account.customerId, CUSTOMER_PASSWORD);
     assert.ok(erased.ok);
     const numbers = await shop.database.db.select({ id: orders.id, number: orders.number, status: orders.status, totalCents: orders.totalCents }).from(orders).where(inArray(orders.id, [paid, unpaid]));
     assert.deepEqual(numbers.map((o) => o.status), ['cancelled', 'cancelled']);

@@ -6,9 +6,12 @@ import { linkFrom, type TestShop } from './shop.ts';
 
 export type SignedInCustomer = { customerId: string; email: string; cookie: string };
 
+/** Every such customer's password. */
+export const CUSTOMER_PASSWORD = 'a long enough password';
+
 export async function signedInCustomer(shop: TestShop, name: string, email: string): Promise<SignedInCustomer> {
   const ctx = shopContext(shop.runtime);
-  const password = 'a long enough password';
+  const password = CUSTOMER_PASSWORD;
   await register(ctx, { name, email, password });
   const verified = await shop.app.inject(await linkFrom(shop, email, /\/account\/verify\//));
   if (verified.statusCode !== 200) throw new Error(`verifying ${email} answered ${verified.statusCode}`);

@@ -6,9 +6,9 @@ import { addItem } from '../../src/shop/cart/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { sendOrderLink } from '../../src/shop/orders/service.ts';
 import { privacyCenterContext, requestAsGuest, verifyGuest } from '../../src/shop/privacy-center/service.ts';
-import { signedInCustomer } from './customers.ts';
+import { CUSTOMER_PASSWORD, signedInCustomer } from './customers.ts';
 import { linkFrom, mailsTo } from './shop.ts';
-import { CUSTOMER_PASSWORD, MARKS, METRICS_TOKEN, send, STAFF_ROLES, type ActorName, type Call, type World } from './world.ts';
+import { MARKS, METRICS_TOKEN, send, STAFF_ROLES, type ActorName, type Call, type World } from './world.ts';
 
 // Every route of the shop: who may use it, and the request that shows it. Read by the access matrix (each route
 // asked by every actor: allowed or refused), the fuzzer (each route's inputs attacked as the actor it is for) and

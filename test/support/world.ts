@@ -19,7 +19,7 @@ import { privacyCenterContext, requestAsGuest, requestCopy } from '../../src/sho
 import { requestReturn } from '../../src/shop/returns/service.ts';
 import { sendContactForm, TICKET_PASS_COOKIE } from '../../src/shop/tickets/service.ts';
 import { customerDetails, nextAddress, signedInStaff, staffSession } from './backoffice.ts';
-import { signedInCustomer, type SignedInCustomer } from './customers.ts';
+import { CUSTOMER_PASSWORD, signedInCustomer, type SignedInCustomer } from './customers.ts';
 import { csrfFor, type TestShop } from './shop.ts';
 
 // A shop with someone and something behind every route, for the tests that go over all of them (the access matrix,
@@ -36,8 +36,6 @@ export type ActorName = (typeof ACTORS)[number];
 export const MARKS = { ticket: 'Where is parcel kestrel-7731?', address: '7731 Kestrel Lane', guestTicket: 'About parcel heron-5519' } as const;
 
 export const METRICS_TOKEN = 'matrix-metrics-token-0123456789abcdef';
-/** The customers' password (test/support/customers.ts). */
-export const CUSTOMER_PASSWORD = 'a long enough password';
 
 export type World = {
   shop: TestShop;
