@@ -122,14 +122,24 @@ export type ConsentRecord = {
 
 type SealedChoice = { granted: OptionalCategory[]; refused: OptionalCategory[]; method: ConsentMethod };
 
+/** The person's latest record: the unit all of theirs are sealed under, and the time a new one must come after. */
+async function latestRecord(tx: Executor, same: SQL | undefined) {
+  const [latest] = await tx
+    .select({ unitId: consentRecords.unitId, visitorHash: consentRecords.visitorHash, recordedAt: consentRecords.recordedAt })
+    .from(consentRecords)
+    .where(same)
+    .orderBy(desc(consentRecords.recordedAt))
+    .limit(1);
+  return latest;
+}
+
 /**
  * When a new record of the same person is made: now, or a millisecond after their latest record if that is not
  * earlier. The latest record is the choice in force, so a change made within the same millisecond (a double click,
  * a clock that does not move) must still sort after the choice it replaces.
  */
-async function nextRecordTime(tx: Executor, same: SQL | undefined, now: Date): Promise<Date> {
-  const [latest] = await tx.select({ at: consentRecords.recordedAt }).from(consentRecords).where(same).orderBy(desc(consentRecords.recordedAt)).limit(1);
-  return latest && latest.at.getTime() >= now.getTime() ? new Date(latest.at.getTime() + 1) : now;
+function nextRecordTime(latest: { recordedAt: Date } | undefined, now: Date): Date {
+  return latest && latest.recordedAt.getTime() >= now.getTime() ? new Date(latest.recordedAt.getTime() + 1) : now;
 }
 
 /**
@@ -146,8 +156,8 @@ export async function recordChoice(
   const sealed: SealedChoice = { granted, refused: OPTIONAL_CATEGORIES.filter((c) => !granted.includes(c)), method: input.method };
   await inTransaction(ctx.db, async (tx) => {
     const vault = { ...ctx, db: tx };
-    const [earlier] = await tx.select({ unitId: consentRecords.unitId }).from(consentRecords).where(eq(consentRecords.visitorHash, visitorHash)).limit(1);
-    const recordedAt = await nextRecordTime(tx, eq(consentRecords.visitorHash, visitorHash), ctx.clock.now());
+    const earlier = await latestRecord(tx, eq(consentRecords.visitorHash, visitorHash));
+    const recordedAt = nextRecordTime(earlier, ctx.clock.now());
     const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
     const id = randomUUID();
     await tx.insert(consentRecords).values({
@@ -202,8 +212,8 @@ const marketingOf = (customerId: string) => and(eq(consentRecords.customerId, cu
 export async function recordMarketingChoice(ctx: VaultContext, customerId: string, subscribed: boolean): Promise<void> {
   await inTransaction(ctx.db, async (tx) => {
     const vault = { ...ctx, db: tx };
-    const [earlier] = await tx.select({ unitId: consentRecords.unitId, visitorHash: consentRecords.visitorHash }).from(consentRecords).where(marketingOf(customerId)).limit(1);
-    const recordedAt = await nextRecordTime(tx, marketingOf(customerId), ctx.clock.now());
+    const earlier = await latestRecord(tx, marketingOf(customerId));
+    const recordedAt = nextRecordTime(earlier, ctx.clock.now());
     const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
     const id = randomUUID();
     const sealed: SealedMarketing = { purpose: 'marketing_with_consent', subscribed, method: 'privacy_center' };
