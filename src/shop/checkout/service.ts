@@ -334,15 +334,20 @@ export async function expireUnpaidOrder(ctx: CheckoutContext, orderId: string): 
     const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
     const now = ctx.clock.now();
     if (!order || order.status !== 'placed' || order.payBy > now) return false;
-    await releaseStock(tx, orderId);
-    await tx.update(orders).set({ status: 'cancelled', cancelledAt: now, lastActivityAt: now }).where(eq(orders.id, orderId));
-    await recordEvent(tx, orderId, 'cancelled', now);
+    await markCancelled(tx, orderId, now);
     return true;
   });
 }
 
+/** Cancels an order the caller has locked and found cancellable: its stock goes back on sale, the event is recorded. */
+export async function markCancelled(tx: Tx, orderId: string, at: Date, staffId?: string): Promise<void> {
+  await releaseStock(tx, orderId);
+  await tx.update(orders).set({ status: 'cancelled', cancelledAt: at, lastActivityAt: at }).where(eq(orders.id, orderId));
+  await recordEvent(tx, orderId, 'cancelled', at, staffId);
+}
+
 /** Puts an order's quantities back on the products it took them from (products since deleted are skipped). */
-export async function releaseStock(tx: Tx, orderId: string): Promise<void> {
+async function releaseStock(tx: Tx, orderId: string): Promise<void> {
   const lines = await tx.select({ productId: orderLines.productId, quantity: orderLines.quantity }).from(orderLines).where(eq(orderLines.orderId, orderId));
   const byProduct = new Map<number, number>();
   for (const l of lines) if (l.productId !== null) byProduct.set(l.productId, (byProduct.get(l.productId) ?? 0) + l.quantity);

@@ -4,7 +4,7 @@ import type { StaffActor } from '../../privacy/access.ts';
 import { disclose } from '../../privacy/disclosure/service.ts';
 import { isErased } from '../../privacy/vault/service.ts';
 import { formatPrice } from '../catalog/service.ts';
-import { releaseStock } from '../checkout/service.ts';
+import { markCancelled } from '../checkout/service.ts';
 import type { ShopContext } from '../context.ts';
 import { orderLines, orders, type Order, type OrderStatus } from '../orders/schema.ts';
 import { linesText, lockForMove, orderItemCount, orderForStaff, orderLinkFor, OrderStateError, recordEvent, sendOrderMail, type OrderContact } from '../orders/service.ts';
@@ -193,9 +193,7 @@ export async function cancelOrder(ctx: FulfilmentContext, orderId: string): Prom
 export async function cancelBeforeShipping(tx: Tx, orderId: string, at: Date, from: readonly OrderStatus[], staffId?: string): Promise<Order> {
   const order = await lockForMove(tx, orderId, 'cancelled');
   if (!from.includes(order.status)) throw new OrderStateError(`Order ${order.number} is ${order.status}: only ${from.join(' or ')} orders are cancelled here.`);
-  await releaseStock(tx, orderId);
-  await tx.update(orders).set({ status: 'cancelled', cancelledAt: at, lastActivityAt: at }).where(eq(orders.id, orderId));
-  await recordEvent(tx, orderId, 'cancelled', at, staffId);
+  await markCancelled(tx, orderId, at, staffId);
   return order;
 }
 
