@@ -1,8 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { html } from '../../platform/http/html.ts';
-import { requireAccess, type Actor } from '../access.ts';
-import { staffFor } from '../staff/routes.ts';
+import { staffGuard } from '../staff/routes.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import type { KindCensus } from '../retention/sweep.ts';
 import { conformanceContext, recentRuns, runConformance } from './service.ts';
@@ -11,15 +10,11 @@ import { conformancePage } from './views.ts';
 // /admin/conformance: the privacy officer's view of the conformance report, and running it again from the page. The
 // retention census counts the shop's own units, so the shop hands it in.
 
-const VISITOR: Actor = { kind: 'visitor' };
 
 export function conformanceRoutes(app: FastifyInstance, platform: Platform, census: () => Promise<KindCensus[]>) {
   const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
   const ctx = conformanceContext(platform, census);
-  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
-    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
-  }
-  const officer = [signedIn, requireAccess({ allow: ['privacy_officer'] }, async (request) => (await staffFor(vault, request)) ?? VISITOR)];
+  const officer = staffGuard(vault, { allow: ['privacy_officer'] });
   const nav = html`<a href="/admin">Back office</a><a href="/admin/conformance" aria-current="page">Conformance report</a>`;
 
   app.get('/admin/conformance', { preHandler: officer }, async (_request, reply) =>

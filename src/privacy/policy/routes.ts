@@ -4,10 +4,9 @@ import { z } from 'zod';
 import { csrfField, sendPage, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { keptValues, parseForm } from '../../platform/http/forms.ts';
 import { html, type Html } from '../../platform/http/html.ts';
-import { requireAccess, type Actor } from '../access.ts';
 import type { CustomerOf } from '../consent/routes.ts';
 import type { CookieName } from '../cookies.ts';
-import { staffFor } from '../staff/routes.ts';
+import { staffGuard } from '../staff/routes.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import { factChanges, liveFacts, significantChanges } from './facts.ts';
 import { SECTION_IDS } from './prose.ts';
@@ -65,7 +64,6 @@ const PublishForm = z.object({
 const VersionParams = z.object({ number: z.coerce.number().int().min(1).max(1_000_000) });
 const PublishedQuery = z.object({ published: z.coerce.number().int().min(1).optional().catch(undefined) });
 
-const VISITOR: Actor = { kind: 'visitor' };
 
 export async function policyRoutes(app: FastifyInstance, platform: Platform, customerOf: CustomerOf) {
   const { database, clock, config, layout, jobs, log } = platform;
@@ -112,10 +110,7 @@ export async function policyRoutes(app: FastifyInstance, platform: Platform, cus
 
   // --- The privacy officer's editor --------------------------------------------------------------------------------
 
-  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
-    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
-  }
-  const officer = [signedIn, requireAccess({ allow: ['privacy_officer'] }, async (request) => (await staffFor(vault, request)) ?? VISITOR)];
+  const officer = staffGuard(vault, { allow: ['privacy_officer'] });
   const staffId = (request: FastifyRequest) => request.staff!.staffId;
   const nav = html`<a href="/admin">Back office</a><a href="/admin/policy" aria-current="page">Privacy policy</a><a href="/privacy/versions">Published versions</a>`;
   const adminPage = (reply: FastifyReply, title: string, body: Html, status = 200) => sendPrivatePage(reply, layout.page({ title, body, nav }), status);

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { html, type Html } from '../../platform/http/html.ts';
 import { parseForm } from '../../platform/http/forms.ts';
-import { requireAccess, type Actor, type RouteAccess } from '../access.ts';
-import { staffFor } from '../staff/routes.ts';
+import type { RouteAccess } from '../access.ts';
+import { staffGuard } from '../staff/routes.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import { REQUEST_KINDS } from './schema.ts';
 import { actionsOf, findRequest, refuseRequest, requestQueue, type RequestAction } from './service.ts';
@@ -36,16 +36,11 @@ const ExtendForm = z.object({
 });
 const MinorForm = z.object({ orderNumber: z.string().trim().min(1, 'Enter an order number').max(40, 'Order numbers are shorter than that'), note });
 
-const VISITOR: Actor = { kind: 'visitor' };
 
 export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, actions: QueueActions) {
   const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
   const requests = { ...vault, sla: requestSla(platform.config.dsr) };
-  const actor = async (request: FastifyRequest): Promise<Actor> => (await staffFor(vault, request)) ?? VISITOR;
-  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
-    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
-  }
-  const guard = (access: RouteAccess) => [signedIn, requireAccess(access, actor)];
+  const guard = (access: RouteAccess) => staffGuard(vault, access);
   const officer = guard({ allow: ['privacy_officer'], purpose: 'legal_obligation' });
   const staffId = (request: FastifyRequest) => request.staff!.staffId;
   const isOfficer = (request: FastifyRequest) => request.staff!.roles.includes('privacy_officer');

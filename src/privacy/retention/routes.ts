@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { csrfField, sendPrivatePage, type Platform } from '../../platform/http/app.ts';
 import { html, type Html } from '../../platform/http/html.ts';
 import { parseForm } from '../../platform/http/forms.ts';
-import { requireAccess, type Actor } from '../access.ts';
-import { staffFor } from '../staff/routes.ts';
+import { staffGuard } from '../staff/routes.ts';
 import { keyringFrom, type VaultContext } from '../vault/service.ts';
 import { listHolds, placeHold, releaseHold, type Holdable } from './holds.ts';
 import { derivedCopies, recentSweeps, retentionCensus, RETENTION_SWEEP_JOB, type RetentionContext } from './sweep.ts';
@@ -25,15 +24,10 @@ const HoldForm = z.object({
   matter: z.string().trim().min(3, 'Name the matter, e.g. a case number').max(200, 'Use at most 200 characters'),
 });
 const IdParams = z.object({ id: z.uuid() });
-const VISITOR: Actor = { kind: 'visitor' };
 
 export function retentionRoutes(app: FastifyInstance, platform: Platform, context: () => RetentionContext, lookups: HoldLookups) {
   const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
-  const actor = async (request: FastifyRequest): Promise<Actor> => (await staffFor(vault, request)) ?? VISITOR;
-  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
-    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
-  }
-  const officer = [signedIn, requireAccess({ allow: ['privacy_officer'], purpose: 'legal_obligation' }, actor)];
+  const officer = staffGuard(vault, { allow: ['privacy_officer'], purpose: 'legal_obligation' });
   const page = (reply: FastifyReply, title: string, body: Html, current: 'retention' | 'holds', status = 200) =>
     sendPrivatePage(
       reply,

@@ -1,9 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Executor } from '../../platform/db/index.ts';
 import { html, type Html } from '../../platform/http/html.ts';
-import { requireAccess, type Actor, type RouteAccess, type StaffActor } from '../../privacy/access.ts';
-import { staffFor, type DeskLink } from '../../privacy/staff/routes.ts';
+import type { RouteAccess, StaffActor } from '../../privacy/access.ts';
+import { staffGuard, type DeskLink } from '../../privacy/staff/routes.ts';
 import type { VaultContext } from '../../privacy/vault/service.ts';
 import type { Order } from '../orders/schema.ts';
 import { findOrderByNumber } from '../orders/service.ts';
@@ -44,17 +44,10 @@ export async function orderInAddress(db: Executor, request: FastifyRequest): Pro
   return params.success ? findOrderByNumber(db, params.data.number) : undefined;
 }
 
-const VISITOR: Actor = { kind: 'visitor' };
-
 export function staffGate(vault: VaultContext) {
-  // Someone signed out is sent to sign in rather than told off; a member of staff without the role gets the 403.
-  async function signedIn(request: FastifyRequest, reply: FastifyReply) {
-    if (!(await staffFor(vault, request))) return reply.redirect('/admin/login', 303);
-  }
-  const actor = async (request: FastifyRequest): Promise<Actor> => (await staffFor(vault, request)) ?? VISITOR;
   return {
-    /** A route's access, declared beside its handler. */
-    guard: (access: RouteAccess) => [signedIn, requireAccess(access, actor)],
+    /** A route's access, declared beside its handler (see staffGuard). */
+    guard: (access: RouteAccess) => staffGuard(vault, access),
     /** The member of staff the guard let through. */
     staff: (request: FastifyRequest): StaffActor => request.staff!,
   };
