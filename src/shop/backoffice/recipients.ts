@@ -9,6 +9,7 @@ import { addressLines } from '../orders/address.ts';
 import { orders } from '../orders/schema.ts';
 import { openContact, orderPlace } from '../orders/service.ts';
 import { tickets } from '../tickets/schema.ts';
+import { openTicketContact, ticketPlace } from '../tickets/service.ts';
 
 // Who a unit of data is about, for an incident: the address to write the notice to, and, for a privacy officer who
 // opens an affected subject on purpose, what the order, account or ticket the unit keys holds. The privacy engine
@@ -19,9 +20,6 @@ async function opened(ctx: VaultContext, unitId: string, place: FieldPlace, seal
   const [email] = await openFields(ctx, unitId, [{ place, sealed }]);
   return isErased(email) ? undefined : email;
 }
-
-// The ticket's seal places, as the tickets service writes them.
-const ticketPlace = (ticketId: string, column: string): FieldPlace => ({ table: 'ticket', column, rowId: ticketId });
 
 export function recipientOf(vault: VaultContext): RecipientOf {
   return async (tx: Tx, unitId: string) => {
@@ -73,10 +71,7 @@ export function subjectOf(vault: VaultContext): SubjectOf {
       label: `Ticket ${ticket.reference}`,
       fields: ['name', 'email'],
       async open() {
-        const [name, email] = await openFields(ctx, unitId, [
-          { place: ticketPlace(ticket.id, 'name'), sealed: ticket.name },
-          { place: ticketPlace(ticket.id, 'email'), sealed: ticket.email },
-        ]);
+        const { name, email } = await openTicketContact(ctx, ticket);
         return { name: shown(name), email: shown(email) };
       },
     };

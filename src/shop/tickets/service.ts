@@ -117,7 +117,8 @@ export const CANNED_REPLIES = {
 } as const;
 export type CannedReply = keyof typeof CANNED_REPLIES;
 
-const ticketPlace = (ticketId: string, column: string): FieldPlace => ({ table: 'ticket', column, rowId: ticketId });
+/** Where a ticket's sealed field is bound. */
+export const ticketPlace = (ticketId: string, column: string): FieldPlace => ({ table: 'ticket', column, rowId: ticketId });
 const messagePlace = (messageId: string): FieldPlace => ({ table: 'ticket_message', column: 'body', rowId: messageId });
 
 // ── passes: how someone without an account reaches their ticket ─────────────────────────────────────────────────
@@ -372,7 +373,7 @@ export async function findDeskTicket(ctx: { db: Executor }, staff: StaffActor, r
 
 export type TicketContact = { name: string | Erased; email: string | Erased };
 
-async function openContact(ctx: VaultContext, ticket: Ticket): Promise<TicketContact> {
+export async function openTicketContact(ctx: VaultContext, ticket: Ticket): Promise<TicketContact> {
   const [name, email] = await openFields(ctx, ticket.unitId, [
     { place: ticketPlace(ticket.id, 'name'), sealed: ticket.name },
     { place: ticketPlace(ticket.id, 'email'), sealed: ticket.email },
@@ -384,7 +385,7 @@ async function openContact(ctx: VaultContext, ticket: Ticket): Promise<TicketCon
 export async function ticketForSubject(ctx: VaultContext, ticketId: string): Promise<(Thread & { contact: TicketContact }) | undefined> {
   const [ticket] = await ctx.db.select().from(tickets).where(eq(tickets.id, ticketId));
   const thread = await threadFor(ctx, ticket);
-  return thread && { ...thread, contact: await openContact(ctx, thread.ticket) };
+  return thread && { ...thread, contact: await openTicketContact(ctx, thread.ticket) };
 }
 
 export type StaffTicket = Thread & { orderNumber: string | undefined; contact: TicketContact | undefined };
@@ -400,7 +401,7 @@ export async function ticketForStaff(ctx: StaffTicketContext, ticket: Ticket, wi
     const purpose = DESK_PURPOSES[ticket.desk];
     const messages = await readForPurpose(ctx, tx, { subject, fields: ['ticketMessages'], purpose }, () => openMessages(vault, ticket, ['customer', 'reply', 'note']));
     const contact = withContact
-      ? await readForPurpose(ctx, tx, { subject, fields: ['name', 'email'], purpose }, () => openContact(vault, ticket))
+      ? await readForPurpose(ctx, tx, { subject, fields: ['name', 'email'], purpose }, () => openTicketContact(vault, ticket))
       : undefined;
     // The order is linked only when the number the customer gave is a real order.
     const order = ticket.orderNumber ? await findOrderByNumber(tx, ticket.orderNumber) : undefined;
