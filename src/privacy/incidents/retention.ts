@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { anyOf } from '../../platform/db/index.ts';
 import { registerRetentionClock } from '../retention/sweep.ts';
-import { securityAlerts } from '../security/schema.ts';
 import { incidents, incidentSteps } from './schema.ts';
 
 // The incident register is kept as evidence (GDPR Art. 33(5)) for its retention rule's maximum after the incident
@@ -18,10 +17,8 @@ export function registerIncidentRetention(): void {
     rowId: sql`${incidents.id}`,
     label: sql`'incident discovered ' || to_char(${incidents.discoveredAt}, 'YYYY-MM-DD')`,
     async expire(ctx, rows) {
-      const ids = rows.map((r) => r.rowId);
-      await ctx.db.delete(securityAlerts).where(anyOf(securityAlerts.incidentId, ids, 'uuid'));
-      // Steps and notices go with the row (foreign keys cascade).
-      await ctx.db.delete(incidents).where(anyOf(incidents.id, ids, 'uuid'));
+      // Steps, notices and the alerts that opened it go with the row (their foreign keys cascade).
+      await ctx.db.delete(incidents).where(anyOf(incidents.id, rows.map((r) => r.rowId), 'uuid'));
       return rows.length;
     },
   });

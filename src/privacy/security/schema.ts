@@ -33,7 +33,8 @@ export const securityAlerts = classify(
     /** One alert per rule, subject (staff account or copy) and window: a check run again finds it already raised. */
     dedupeKey: text('dedupe_key').notNull().unique(),
     status: text('status', { enum: ALERT_STATUSES }).notNull().default('new'),
-    incidentId: uuid('incident_id').references(() => incidents.id, { onDelete: 'set null' }),
+    // An alert that opened an incident is kept as its evidence, and goes with it.
+    incidentId: uuid('incident_id').references(() => incidents.id, { onDelete: 'cascade' }),
   }, (t) => [index('security_alert_raised_idx').on(t.raisedAt), index('security_alert_incident_idx').on(t.incidentId)]),
   {
     id: NOT_PERSONAL,
