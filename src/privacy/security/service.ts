@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { ConfigError, WEEKDAYS, type Config, type WorkingHours } from '../../platform/config.ts';
 import { inTransaction, type Executor } from '../../platform/db/index.ts';
@@ -245,16 +246,19 @@ async function signInFindings(ctx: SecurityContext, from: Date): Promise<Finding
 
 async function downloadFindings(ctx: SecurityContext, from: Date): Promise<Finding[]> {
   if (!ctx.settings.newNetwork) return [];
+  // With each download, the networks its request was asked for and verified from, in the same statement.
+  const seen = alias(copyNetworks, 'seen');
   const downloads = await ctx.db
-    .select({ id: copyNetworks.id, requestId: copyNetworks.requestId, at: copyNetworks.at })
+    .select({
+      id: copyNetworks.id,
+      requestId: copyNetworks.requestId,
+      at: copyNetworks.at,
+      networks: sql<number>`(select count(distinct ${seen.networkHash})::int from ${seen} where ${seen.requestId} = ${copyNetworks.requestId} and ${seen.event} in ('asked', 'verified'))`,
+    })
     .from(copyNetworks)
     .where(and(eq(copyNetworks.event, 'downloaded'), eq(copyNetworks.known, false), gte(copyNetworks.at, from)));
   const findings: Finding[] = [];
   for (const d of downloads) {
-    const [seen] = await ctx.db
-      .select({ networks: sql<number>`count(distinct ${copyNetworks.networkHash})::int` })
-      .from(copyNetworks)
-      .where(and(eq(copyNetworks.requestId, d.requestId), inArray(copyNetworks.event, ['asked', 'verified'])));
     findings.push({
       rule: 'new_network',
       subject: `download ${d.id}`,
@@ -265,7 +269,7 @@ async function downloadFindings(ctx: SecurityContext, from: Date): Promise<Findi
       observed: 1,
       threshold: 0,
       setting: 'PLEDGE_SECURITY_NEW_NETWORK on',
-      reasoning: `The copy prepared for privacy request ${d.requestId} was downloaded at ${inZone(d.at, ctx.settings.timeZone)} from a network the request was never seen from: it was asked for and verified from ${plural(Number(seen?.networks ?? 0), 'other network')}. Only keyed hashes of networks are kept, never an address.`,
+      reasoning: `The copy prepared for privacy request ${d.requestId} was downloaded at ${inZone(d.at, ctx.settings.timeZone)} from a network the request was never seen from: it was asked for and verified from ${plural(Number(d.networks), 'other network')}. Only keyed hashes of networks are kept, never an address.`,
     });
   }
   return findings;
