@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, isNotNull, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { ConfigError, WEEKDAYS, type Config, type WorkingHours } from '../../platform/config.ts';
 import { inTransaction, type Executor } from '../../platform/db/index.ts';
@@ -247,13 +246,12 @@ async function signInFindings(ctx: SecurityContext, from: Date): Promise<Finding
 async function downloadFindings(ctx: SecurityContext, from: Date): Promise<Finding[]> {
   if (!ctx.settings.newNetwork) return [];
   // With each download, the networks its request was asked for and verified from, in the same statement.
-  const seen = alias(copyNetworks, 'seen');
   const downloads = await ctx.db
     .select({
       id: copyNetworks.id,
       requestId: copyNetworks.requestId,
       at: copyNetworks.at,
-      networks: sql<number>`(select count(distinct ${seen.networkHash})::int from ${seen} where ${seen.requestId} = ${copyNetworks.requestId} and ${seen.event} in ('asked', 'verified'))`,
+      networks: sql<number>`(select count(distinct seen.network_hash)::int from ${copyNetworks} seen where seen.request_id = ${copyNetworks}.request_id and seen.event in ('asked', 'verified'))`,
     })
     .from(copyNetworks)
     .where(and(eq(copyNetworks.event, 'downloaded'), eq(copyNetworks.known, false), gte(copyNetworks.at, from)));
