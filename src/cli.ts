@@ -455,6 +455,8 @@ const commands: Record<string, Command> = {
       const ctx = { db, clock: runtime.clock };
       /** A refused form: its messages under the flags that fill the fields (exit 2), or what the incident cannot do (exit 1). */
       const flagOf = (field: string) => Object.keys(own).find((flag) => own[flag] === field);
+      /** The subcommand's form, each field filled from its flag. */
+      const fields = () => Object.fromEntries(Object.entries(own).map(([flag, field]) => [field, values[flag]]));
       const refused = (outcome: { status: number; errors: Record<string, string>; message?: string | undefined }): number => {
         const byFlag = Object.entries(outcome.errors).map(([field, message]) => `${flagOf(field) ? `--${flagOf(field)}` : field}: ${message}`);
         if (outcome.status === 400) throw new UsageError(byFlag.join('; '));
@@ -474,17 +476,7 @@ const commands: Record<string, Command> = {
           return 0;
         }
         if (sub === 'open') {
-          const opened = await incidents.openIncident(ctx, null, {
-            summary: values.summary,
-            consequences: values.consequences,
-            columns: values.column,
-            processors: values.processor,
-            staffIds: values.staff,
-            zone: values.zone ?? 'UTC',
-            windowStart: values.from,
-            windowEnd: values.until,
-            discoveredAt: values.discovered,
-          });
+          const opened = await incidents.openIncident(ctx, null, { ...fields(), zone: values.zone ?? 'UTC' });
           if (!opened.ok) return refused(opened);
           console.log(`incident ${opened.value.id} opened in triage; notify the regulator by ${incidents.inZone(opened.value.notifyBy, opened.value.zone)}`);
           return 0;
@@ -492,7 +484,7 @@ const commands: Record<string, Command> = {
         const incident = await incidents.findIncident(db, id!);
         if (!incident) return missing();
         if (sub === 'step') {
-          const moved = await incidents.advanceIncident(ctx, incident.id, null, { to: values.to, note: values.note });
+          const moved = await incidents.advanceIncident(ctx, incident.id, null, fields());
           if (!moved.ok) return refused(moved);
           console.log(`incident ${incident.id} is ${moved.value}`);
           return 0;
