@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from './command-line.ts';
 import autocannon, { type Result } from 'autocannon';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../src/platform/config.ts';
@@ -50,25 +50,8 @@ type Counts = {
 type Load = { requestsPerSec: number; p50Ms: number; p99Ms: number; errors: number; non2xx: number; seconds: number };
 
 function parseOptions(args: string[]): Options {
-  const fail = (message: string): never => {
-    console.error(`bench:retention: ${message}\n${USAGE}`);
-    process.exit(2);
-  };
-  let values: { scale?: string; duration?: string; help?: boolean } = {};
-  try {
-    values = parseArgs({ args, strict: true, allowPositionals: false, options: { scale: { type: 'string' }, duration: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const scale = values.scale === undefined ? 1 : Number(values.scale);
-  if (!(scale > 0 && scale <= 1)) fail(`--scale must be a number above 0 and at most 1 (got ${JSON.stringify(values.scale)})`);
-  const duration = values.duration === undefined ? 10 : Number(values.duration);
-  if (!Number.isInteger(duration) || duration < 1 || duration > 600) fail(`--duration must be a whole number from 1 to 600 (got ${JSON.stringify(values.duration)})`);
-  return { scale, duration };
+  const line = commandLine('bench:retention', USAGE, args, ['scale', 'duration']);
+  return { scale: line.fraction('scale', 1), duration: line.wholeNumber('duration', 10, 1, 600) };
 }
 
 const sized = (n: number, scale: number) => Math.max(1, Math.round(n * scale));

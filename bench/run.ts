@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine } from './command-line.ts';
 import autocannon, { type Request } from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { freePort, startPostgres } from '../test/support/postgres.ts';
@@ -77,49 +77,16 @@ type Row = {
 };
 
 function parseOptions(args: string[]): Options {
-  const fail = (message: string): never => {
-    console.error(`bench: ${message}\n${USAGE}`);
-    process.exit(2);
-  };
-  let values: { duration?: string; connections?: string; only?: string; 'product-only'?: boolean; quick?: boolean; 'cpu-prof'?: boolean; help?: boolean } = {};
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        duration: { type: 'string' },
-        connections: { type: 'string' },
-        only: { type: 'string' },
-        'product-only': { type: 'boolean' },
-        quick: { type: 'boolean' },
-        'cpu-prof': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const wholeNumber = (name: string, value: string | undefined, fallback: number, max: number): number => {
-    if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) fail(`--${name} must be a whole number from 1 to ${max} (got ${JSON.stringify(value)})`);
-    return Number(value);
-  };
-  if (values.only !== undefined && values.only !== 'pglite' && values.only !== 'postgres') {
-    fail(`--only must be pglite or postgres (got ${JSON.stringify(values.only)})`);
-  }
+  const line = commandLine('bench', USAGE, args, ['duration', 'connections', 'only'], ['product-only', 'quick', 'cpu-prof']);
+  const quick = line.flag('quick');
   return {
-    duration: wholeNumber('duration', values.duration, values.quick ? 3 : 10, 600),
-    connections: wholeNumber('connections', values.connections, 50, 1000),
-    only: values.only as Engine | undefined,
-    productOnly: values['product-only'] ?? false,
-    quick: values.quick ?? false,
-    cpuProf: values['cpu-prof'] ?? false,
-    ...(values.quick ? QUICK : FULL),
+    duration: line.wholeNumber('duration', quick ? 3 : 10, 1, 600),
+    connections: line.wholeNumber('connections', 50, 1, 1000),
+    only: line.oneOf('only', ['pglite', 'postgres'] as const, undefined),
+    productOnly: line.flag('product-only'),
+    quick,
+    cpuProf: line.flag('cpu-prof'),
+    ...(quick ? QUICK : FULL),
   };
 }
 
