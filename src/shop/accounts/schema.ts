@@ -20,7 +20,7 @@ export const customers = classify(
     lastActiveAt: timestamp('last_active_at', { withTimezone: true }).notNull(),
     /** When the inactivity warning went out; erasure waits until 30 days after it. */
     inactivityWarnedAt: timestamp('inactivity_warned_at', { withTimezone: true }),
-  }, (t) => [index('customer_account_last_active_idx').on(t.lastActiveAt)]),
+  }, (t) => [index('customer_account_last_active_idx').on(t.lastActiveAt), index('customer_account_unit_idx').on(t.unitId)]),
   {
     id: { personal: true, category: 'account_contact', unit: 'account', protection: 'pseudonymous_id' },
     unitId: { personal: true, category: 'account_contact', unit: 'account', protection: 'pseudonymous_id' },

@@ -57,6 +57,8 @@ export const orders = classify(
     index('order_email_index_idx').on(t.emailIndex),
     index('order_status_idx').on(t.status, t.placedAt),
     index('order_last_activity_idx').on(t.lastActivityAt),
+    // An incident's notices and the security check find the record a unit of data keys.
+    index('order_unit_idx').on(t.unitId),
     check('order_totals_add_up', sql`${t.totalCents} = ${t.subtotalCents} + ${t.shippingCents} + ${t.taxCents}`),
   ]),
   {

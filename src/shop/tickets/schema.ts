@@ -57,6 +57,7 @@ export const tickets = classify(
     index('ticket_customer_idx').on(t.customerId, t.lastActivityAt),
     index('ticket_email_index_idx').on(t.emailIndex),
     index('ticket_closed_idx').on(t.closedAt),
+    index('ticket_unit_idx').on(t.unitId),
   ]),
   {
     id: NOT_PERSONAL,
