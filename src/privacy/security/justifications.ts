@@ -19,6 +19,15 @@ export type Justification = {
   justified(db: Executor, reads: readonly AuditedRead[]): Promise<ReadonlySet<number>>;
 };
 
+/**
+ * The ids of the reads that a reason of their unit explains: one there by the time of the read, and, when `fits` is
+ * given, fitting the read otherwise (its purpose). Reasons are grouped by unit first: there may be many of both.
+ */
+export function explainedBy<R extends { unitId: string; at: Date }>(reads: readonly AuditedRead[], reasons: readonly R[], fits: (reason: R, read: AuditedRead) => boolean = () => true): Set<number> {
+  const byUnit = Map.groupBy(reasons, (r) => r.unitId);
+  return new Set(reads.filter((read) => (byUnit.get(read.subjectUnitId) ?? []).some((x) => x.at <= read.at && fits(x, read))).map((r) => r.id));
+}
+
 /** The privacy officer's reads for the legal obligation of a unit on an incident's affected list, or under a hold. */
 const ENGINE_REASONS: Justification = {
   name: 'incidents and holds',
@@ -34,7 +43,7 @@ const ENGINE_REASONS: Justification = {
     );
     const held = await db.select({ unitId: legalHolds.unitId, at: legalHolds.placedAt }).from(legalHolds).where(and(anyOf(legalHolds.unitId, units, 'uuid'), isNull(legalHolds.releasedAt)));
     const reasons = [...affected.map((a) => ({ unitId: a.unit_id, at: new Date(a.at) })), ...held];
-    return new Set(legal.filter((r) => reasons.some((x) => x.unitId === r.subjectUnitId && x.at <= r.at)).map((r) => r.id));
+    return explainedBy(legal, reasons);
   },
 };
 

@@ -1,7 +1,7 @@
 import { eq, or } from 'drizzle-orm';
 import { anyOf, type Executor } from '../../platform/db/index.ts';
 import { privacyRequests } from '../../privacy/requests/schema.ts';
-import { registerJustification, type AuditedRead } from '../../privacy/security/justifications.ts';
+import { explainedBy, registerJustification, type AuditedRead } from '../../privacy/security/justifications.ts';
 import { orders } from '../orders/schema.ts';
 import { returnRequests } from '../returns/schema.ts';
 import { tickets } from '../tickets/schema.ts';
@@ -41,7 +41,7 @@ export function registerShopJustifications(): void {
     label: 'a ticket, a paid order, a return or a privacy request',
     async justified(db, reads: readonly AuditedRead[]) {
       const found = await reasons(db, [...new Set(reads.map((r) => r.subjectUnitId))]);
-      return new Set(reads.filter((r) => found.some((x) => x.unitId === r.subjectUnitId && x.at <= r.at && x.purposes.includes(r.purpose))).map((r) => r.id));
+      return explainedBy(reads, found, (reason, read) => reason.purposes.includes(read.purpose));
     },
   });
 }
