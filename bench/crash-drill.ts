@@ -13,9 +13,9 @@ import { blindIndex, keyringFrom } from '../src/privacy/vault/service.ts';
 import { products } from '../src/shop/catalog/schema.ts';
 import { orderLines, orders } from '../src/shop/orders/schema.ts';
 import { payments, testpayCharges, testpayRefunds } from '../src/shop/payments/schema.ts';
-import { freePort, startPostgres } from '../test/support/postgres.ts';
+import { freePort } from '../test/support/postgres.ts';
 import { commandLine } from './command-line.ts';
-import { buyer, cardToken, CHECKOUT_PRODUCT, CHECKOUT_STOCK, launchPledge, pledgeEnv, prepareDatabase, stop, tempDir, waitFor200, type Server } from './servers.ts';
+import { buyer, cardToken, CHECKOUT_PRODUCT, CHECKOUT_STOCK, launchPledge, pledgeEnv, prepareDatabase, stop, tempDir, waitFor200, withPostgres, type Server } from './servers.ts';
 
 // The crash drill (`npm run drill:crash`): many buyers check out at once through the store API; half-way the
 // server is killed with SIGKILL and started again on the same database; every request that got no answer is sent
@@ -351,12 +351,7 @@ async function main(): Promise<number> {
       reports.push(await crashDrill({ engine, orders, concurrency, log }));
     } else {
       // The database server keeps its defaults (fsync on): only Pledge is killed, never PostgreSQL.
-      const postgres = await startPostgres({ durable: true });
-      try {
-        reports.push(await crashDrill({ engine, orders, concurrency, log, databaseUrl: await postgres.createDatabase('pledge_crash_drill') }));
-      } finally {
-        await postgres.stop();
-      }
+      reports.push(await withPostgres('pledge_crash_drill', (databaseUrl) => crashDrill({ engine, orders, concurrency, log, databaseUrl })));
     }
     console.log(`\n${reportTable(reports.at(-1)!)}`);
   }

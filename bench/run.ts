@@ -4,10 +4,10 @@ import path from 'node:path';
 import { commandLine } from './command-line.ts';
 import autocannon, { type Request } from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { freePort, startPostgres } from '../test/support/postgres.ts';
+import { freePort } from '../test/support/postgres.ts';
 import { chartSvg } from './chart.ts';
 import { measureOperations, type OperationScale } from './operations.ts';
-import { buyer, cardToken, CHECKOUT_PRODUCT, HOST, launch, launchPledge, prepareDatabase, rssMb, stop, tempDir, waitFor200, withServer, type Server } from './servers.ts';
+import { buyer, cardToken, CHECKOUT_PRODUCT, HOST, launch, launchPledge, prepareDatabase, rssMb, stop, tempDir, waitFor200, withPostgres, withServer, type Server } from './servers.ts';
 
 // `npm run bench [-- --quick] [--duration N] [--connections N] [--only pglite|postgres] [--product-only] [--cpu-prof]`:
 // load-tests a Fastify hello-world, then on PGlite and on PostgreSQL Pledge's home page, a category, a product page
@@ -322,12 +322,7 @@ async function coldStart(dir: string, options: Options): Promise<Row> {
 }
 
 async function benchPostgres(options: Options): Promise<Row[]> {
-  const postgres = await startPostgres({ durable: true });
-  try {
-    return await benchPledge('postgres', tempDir(), options, await postgres.createDatabase('pledge_bench'));
-  } finally {
-    await postgres.stop();
-  }
+  return withPostgres('pledge_bench', (databaseUrl) => benchPledge('postgres', tempDir(), options, databaseUrl));
 }
 
 /** Targets: listing throughput relative to hello-world per engine, product-page tail latency, checkouts, start, memory. */

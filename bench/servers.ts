@@ -11,7 +11,7 @@ import { deriveKey } from '../src/platform/keys.ts';
 import { products } from '../src/shop/catalog/schema.ts';
 import { seedDemoCatalog } from '../src/shop/catalog/seed.ts';
 import { testPay } from '../src/shop/payments/testpay/service.ts';
-import { freePort } from '../test/support/postgres.ts';
+import { freePort, startPostgres } from '../test/support/postgres.ts';
 
 // The servers the benchmarks and drills run against: each a child process (so that on a small machine the server
 // and the load generator each get a core) on loopback only, started with settings of its own and never outliving
@@ -127,6 +127,16 @@ export async function withServer<T>(start: (port: number) => Server, readyPath: 
     return await body(server);
   } finally {
     await stop(server);
+  }
+}
+
+/** A durable embedded PostgreSQL for the length of `body`, which is given the URL of a new database `name`. */
+export async function withPostgres<T>(name: string, body: (databaseUrl: string) => Promise<T>): Promise<T> {
+  const postgres = await startPostgres({ durable: true });
+  try {
+    return await body(await postgres.createDatabase(name));
+  } finally {
+    await postgres.stop();
   }
 }
 

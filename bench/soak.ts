@@ -1,8 +1,7 @@
 import os from 'node:os';
 import autocannon, { type Options as LoadOptions, type Result } from 'autocannon';
-import { freePort, startPostgres } from '../test/support/postgres.ts';
 import { commandLine } from './command-line.ts';
-import { CHECKOUT_PRODUCT, launchPledge, prepareDatabase, rssMb, stop, tempDir, waitFor200, type Server } from './servers.ts';
+import { CHECKOUT_PRODUCT, launchPledge, prepareDatabase, rssMb, tempDir, withPostgres, withServer, type Server } from './servers.ts';
 
 // The soak (`npm run drill:soak`): the storefront's capacity for a mixed workload is measured first (a short
 // unthrottled run), then the server is held at 80% of it for the whole duration while its resident memory is
@@ -84,9 +83,7 @@ async function soak(engine: Engine, options: Options, databaseUrl?: string): Pro
   const label = engine === 'pglite' ? 'PGlite' : 'PostgreSQL';
   const dir = tempDir('pledge-soak-');
   await prepareDatabase(dir, databaseUrl);
-  const server = launchPledge(await freePort(), dir, databaseUrl);
-  try {
-    await waitFor200(server, '/healthz');
+  return withServer((port) => launchPledge(port, dir, databaseUrl), '/healthz', async (server) => {
     await checkMix(server);
     console.error(`· ${label}: capacity of the mixed workload, ${CAPACITY_WARMUP_S} s warm-up then ${CAPACITY_S} s unthrottled at ${options.connections} connections`);
     await load(server, options.connections, CAPACITY_WARMUP_S);
@@ -137,9 +134,7 @@ async function soak(engine: Engine, options: Options, databaseUrl?: string): Pro
       passed: result.errors === 0 && result.timeouts === 0 && result.non2xx === 0 && growth < RSS_GROWTH_LIMIT,
     };
     return summary;
-  } finally {
-    await stop(server);
-  }
+  });
 }
 
 function summaryText(s: Summary): string {
@@ -171,12 +166,7 @@ async function main(): Promise<number> {
     if (engine === 'pglite') {
       summaries.push(await soak(engine, options));
     } else {
-      const postgres = await startPostgres({ durable: true });
-      try {
-        summaries.push(await soak(engine, options, await postgres.createDatabase('pledge_soak')));
-      } finally {
-        await postgres.stop();
-      }
+      summaries.push(await withPostgres('pledge_soak', (databaseUrl) => soak(engine, options, databaseUrl)));
     }
     console.log(`\n${summaryText(summaries.at(-1)!)}`);
   }
