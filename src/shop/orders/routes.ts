@@ -10,6 +10,7 @@ import { shopContext } from '../context.ts';
 import { returnsForOrder } from '../returns/service.ts';
 import { findCustomerOrder, findPassOrder, listCustomerOrders, ORDER_PASS_COOKIE, PASS_VALID_MS, requestOrderLink, spendOrderLink, type OrderDetail } from './service.ts';
 import { lookupPage, lookupSentPage, orderHistoryPage, orderLinkInvalidPage, orderPage } from './views.ts';
+import { ORDER_NUMBER } from './schema.ts';
 
 // The customer's side of orders. An account holder sees their own orders; anyone else reaches one order only with
 // the pass their browser got at checkout or from a mailed link. Every other way in answers the same 404 as an
@@ -25,7 +26,7 @@ const OrderNumber = z
   .trim()
   .toUpperCase()
   .transform((n) => n.replace(/^#/, '').replace(/^(?=\d)/, 'P'))
-  .pipe(z.string().regex(/^P\d{1,12}$/, NUMBER_MESSAGE));
+  .pipe(z.string().regex(ORDER_NUMBER, NUMBER_MESSAGE));
 const LookupForm = z.object({ number: OrderNumber, email: CheckoutDetails.shape.email });
 
 /** The browser's pass to one order (after a guest checkout, or a mailed link): essential, and only as long as the pass. */

@@ -15,6 +15,9 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 /** Order numbers are a plain sequence, shown with a prefix: short enough to read over the phone, never reused. */
 export const orderNumbers = pgSequence('order_number_seq', { startWith: 100001 });
 
+/** An order number's shape: P and the sequence's digits (see the insert in checkout). */
+export const ORDER_NUMBER = /^P\d{1,12}$/;
+
 export const orders = classify(
   pgTable('order', {
     id: uuid('id').primaryKey(),

@@ -9,7 +9,7 @@ import type { Purpose } from '../../privacy/inventory.ts';
 import { blindIndex, isErased, openFields, type Erased, type FieldPlace, type VaultContext } from '../../privacy/vault/service.ts';
 import { formatPrice } from '../catalog/service.ts';
 import { addressLines, type ShippingAddress } from './address.ts';
-import { orderEvents, orderLines, orderPasses, orders, type Order, type OrderEventKind, type OrderLine, type OrderStatus } from './schema.ts';
+import { ORDER_NUMBER, orderEvents, orderLines, orderPasses, orders, type Order, type OrderEventKind, type OrderLine, type OrderStatus } from './schema.ts';
 import { payments } from '../payments/schema.ts';
 
 // Orders after placement: who may see one, its history, its e-mails and the moves of its state machine. Contact
@@ -197,7 +197,7 @@ export async function listCustomerOrders(ctx: { db: Executor }, customerId: stri
 export async function findOrderByNumber(db: Executor, number: string): Promise<Order | undefined> {
   const wanted = number.trim().toUpperCase();
   // Anything typed that is not a number's shape names no order, and is not sent to the database (which refuses NUL).
-  if (!/^P\d{1,12}$/.test(wanted)) return undefined;
+  if (!ORDER_NUMBER.test(wanted)) return undefined;
   const [order] = await db.select().from(orders).where(eq(orders.number, wanted));
   return order;
 }

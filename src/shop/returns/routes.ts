@@ -25,12 +25,13 @@ import {
   type StaffContext,
 } from './service.ts';
 import { messagePage, returnDetailPage, returnPage, returnQueuePage, type FormState } from './views.ts';
+import { ORDER_NUMBER } from '../orders/schema.ts';
 
 // Returns. Customers ask from their order: account holders under /account, guests with the order pass their
 // browser holds; any other order answers the same 404 as an unknown number. Support decides, receives and refunds
 // in the back office.
 
-const NumberParams = z.object({ number: z.string().regex(/^P\d{1,12}$/i).transform((n) => n.toUpperCase()) });
+const NumberParams = z.object({ number: z.string().transform((n) => n.toUpperCase()).pipe(z.string().regex(ORDER_NUMBER)) });
 const IdParams = z.object({ id: z.uuid() });
 
 /** Returns are after-sales work, done by support. */

@@ -27,6 +27,7 @@ import {
   type TicketStatus,
   type TicketTopic,
 } from './schema.ts';
+import { ORDER_NUMBER } from '../orders/schema.ts';
 
 // Customer service: anyone writes through the contact form, which opens a ticket; support (or, for privacy
 // questions, the privacy officer) answers by e-mail through the outbox; the customer answers from their account or,
@@ -90,7 +91,7 @@ export const ContactForm = z.object({
     .trim()
     .toUpperCase()
     .transform((n) => n.replace(/^#/, '').replace(/^(?=\d)/, 'P'))
-    .pipe(z.union([z.literal(''), z.string().regex(/^P\d{1,12}$/, ORDER_NUMBER_MESSAGE)]))
+    .pipe(z.union([z.literal(''), z.string().regex(ORDER_NUMBER, ORDER_NUMBER_MESSAGE)]))
     .transform((n) => n || undefined)
     .optional(),
   // Asked only of privacy questions: required for them below, ignored (whatever was sent) for other topics.
