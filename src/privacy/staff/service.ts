@@ -110,9 +110,9 @@ export async function signIn(ctx: VaultContext, input: { email: string; password
     await countFailure(ctx, emailIndex, now);
     // Kept as an event too, against a locked account as well: the repeated-failures rule counts them (src/privacy/security/).
     // Written by one statement that finds the account itself, so an unknown address costs the same (nothing is written).
+    // drizzle's insert … select wants every column, the generated id too, so the statement is written out.
     const into = sql`${staffSignInFailures} (${sql.identifier(staffSignInFailures.staffId.name)}, ${sql.identifier(staffSignInFailures.at.name)})`;
-    const account = and(eq(staffAccounts.emailIndex, emailIndex), isNotNull(staffAccounts.passwordHash));
-    await ctx.db.execute(sql`insert into ${into} select ${staffAccounts.id}, ${now.toISOString()}::timestamptz from ${staffAccounts} where ${account}`);
+    await ctx.db.execute(sql`insert into ${into} select ${staffAccounts.id}, ${now.toISOString()}::timestamptz from ${staffAccounts} where ${activeAccount(emailIndex)}`);
     return { ok: false };
   }
   const token = await inTransaction(ctx.db, async (tx) => {
@@ -150,8 +150,11 @@ async function countFailure(ctx: VaultContext, emailIndex: Buffer, now: Date): P
       failedAttempts: sql`case when ${reachesLock} then 0 else ${staffAccounts.failedAttempts} + 1 end`,
       lockedUntil: sql`case when ${reachesLock} then ${new Date(now.getTime() + LOCK_MS).toISOString()}::timestamptz else ${staffAccounts.lockedUntil} end`,
     })
-    .where(and(eq(staffAccounts.emailIndex, emailIndex), isNotNull(staffAccounts.passwordHash), or(isNull(staffAccounts.lockedUntil), lte(staffAccounts.lockedUntil, now))));
+    .where(and(activeAccount(emailIndex), or(isNull(staffAccounts.lockedUntil), lte(staffAccounts.lockedUntil, now))));
 }
+
+/** The account of an address, once its owner has set a password. */
+const activeAccount = (emailIndex: Buffer) => and(eq(staffAccounts.emailIndex, emailIndex), isNotNull(staffAccounts.passwordHash));
 
 /** The signed-in staff member behind a session token, or undefined when it is unknown, idle too long or expired. */
 export async function sessionActor(ctx: VaultContext, token: string): Promise<StaffActor | undefined> {
