@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { count, inArray } from 'drizzle-orm';
+import { inArray, sum } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { COOKIES, isDeclaredCookie } from '../../src/privacy/cookies.ts';
 import type { RunningShop } from '../../src/server.ts';
@@ -29,8 +29,8 @@ describe('cookie consent in a browser', () => {
   const PAGES = ['/', '/products/gentle-oat-cleanser', '/categories/skincare', '/search?q=cream', '/cart', '/privacy/cookies'];
 
   async function viewCount(): Promise<number> {
-    const [row] = await shop.runtime.database.db.select({ n: count() }).from(pageViews);
-    return Number(row!.n);
+    const [row] = await shop.runtime.database.db.select({ n: sum(pageViews.views) }).from(pageViews);
+    return Number(row!.n ?? 0);
   }
 
   async function browse(page: Page) {

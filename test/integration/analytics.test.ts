@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { createSecretKey } from 'node:crypto';
 import { after, before, beforeEach, test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, sum } from 'drizzle-orm';
 import { DAY_MS } from '../../src/platform/clock.ts';
+import { hmacSha256 } from '../../src/platform/hmac.ts';
 import { products } from '../../src/shop/catalog/schema.ts';
 import { analyticsSalts, pageViews } from '../../src/shop/analytics/schema.ts';
-import { createViewRecorder, destroyOldSalts, deviceClass, referrerHost, visitorKey, type View } from '../../src/shop/analytics/service.ts';
+import { createViewRecorder, destroyOldSalts, deviceClass, referrerHost, VISITOR_KEY_BYTES, visitorKey, type View } from '../../src/shop/analytics/service.ts';
+import { alsoViewed } from '../../src/shop/recommendations/service.ts';
 import { signedInStaff } from '../support/backoffice.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { eventually, startTestShop, type TestShop } from '../support/shop.ts';
@@ -46,6 +47,14 @@ forEachDatabase('browsing analytics', (kind) => {
   });
 
   const views = () => shop.database.db.select().from(pageViews).orderBy(pageViews.id);
+  /** Views recorded so far, however many rows hold them. */
+  const viewCount = async () => Number((await shop.database.db.select({ n: sum(pageViews.views) }).from(pageViews))[0]!.n ?? 0);
+  const keysOf = (row: { visitorKeys: Buffer[] | null }) => (row.visitorKeys ?? []).map((key) => key.toString('hex'));
+  /** The key a visitor from `address` gets under the day's salt still stored. */
+  const keyNow = async (address: string) => {
+    const [salt] = await shop.database.db.select().from(analyticsSalts);
+    return visitorKey(hmacSha256(salt!.salt), new URL(shop.runtime.config.baseUrl).host, address, PHONE).toString('hex');
+  };
   const visit = (url: string, headers: Record<string, string>, remoteAddress = ADDRESS) =>
     shop.app.inject({ url, remoteAddress, headers: { accept: 'text/html', 'user-agent': PHONE, ...SITE, ...headers } });
 
@@ -56,28 +65,33 @@ forEachDatabase('browsing analytics', (kind) => {
     assert.equal(rest.length, 0);
     const [product] = await shop.database.db.select().from(products).where(eq(products.slug, 'gentle-oat-cleanser'));
     assert.deepEqual(
-      { hour: row!.hour.toISOString(), kind: row!.kind, path: row!.path, productId: row!.productId, referrerHost: row!.referrerHost, deviceClass: row!.deviceClass },
-      { hour: '2026-03-02T10:00:00.000Z', kind: 'product', path: '/products/:slug', productId: product!.id, referrerHost: 'search.example', deviceClass: 'mobile' },
+      { hour: row!.hour.toISOString(), kind: row!.kind, path: row!.path, productId: row!.productId, referrerHost: row!.referrerHost, deviceClass: row!.deviceClass, views: row!.views },
+      { hour: '2026-03-02T10:00:00.000Z', kind: 'product', path: '/products/:slug', productId: product!.id, referrerHost: 'search.example', deviceClass: 'mobile', views: 1 },
     );
-    assert.equal(row!.visitorKey.length, 32);
+    assert.deepEqual(keysOf(row!), [await keyNow(ADDRESS)]);
+    assert.equal(row!.visitorKeys![0]!.length, VISITOR_KEY_BYTES);
+    assert.equal(row!.visitorKey, null, 'the column of the release before is left empty');
     const stored = JSON.stringify(await views());
     assert.ok(!stored.includes(ADDRESS) && !stored.includes('iPhone'), 'neither the address nor the user agent is stored');
   });
 
-  test('alike views in one hour are one row with their count; another page, visitor or hour is another row', async () => {
+  test('views alike but for their visitor are one row: their count and each visitor once, in key order; another page or hour is another row', async () => {
     const errors: Error[] = [];
     const recorder = createViewRecorder({ db: shop.database.db, clock: shop.clock, jobs: shop.runtime.jobs, site: 'shop.test', salts: {} }, (e) => errors.push(e));
     const home: View = { kind: 'page', path: '/', clientAddress: ADDRESS, userAgent: PHONE, referer: undefined, host: 'shop.test' };
-    await recorder.record(home);
-    await recorder.record(home);
-    await recorder.record({ ...home, kind: 'product', path: '/products/:slug', productSlug: 'gentle-oat-cleanser' });
-    await recorder.record({ ...home, clientAddress: '198.51.100.9' });
+    const addresses = ['198.51.100.9', '198.51.100.10', '198.51.100.11', '198.51.100.12'];
+    recorder.record(home);
+    recorder.record(home);
+    recorder.record({ ...home, kind: 'product', path: '/products/:slug', productSlug: 'gentle-oat-cleanser' });
+    for (const clientAddress of addresses) recorder.record({ ...home, clientAddress });
     shop.clock.advance(60 * 60 * 1000);
-    await recorder.record(home);
+    recorder.record(home);
     await recorder.flush();
     assert.deepEqual(errors, []);
     const rows = await views();
-    assert.deepEqual(rows.map((r) => [r.path, r.hour.getUTCHours(), r.views]).sort(), [['/', 10, 1], ['/', 10, 2], ['/', 11, 1], ['/products/:slug', 10, 1]]);
+    assert.deepEqual(rows.map((r) => [r.path, r.hour.getUTCHours(), r.views, r.visitorKeys!.length]).sort(), [['/', 10, 6, 5], ['/', 11, 1, 1], ['/products/:slug', 10, 1, 1]]);
+    const busiest = keysOf(rows.find((r) => r.views === 6)!);
+    assert.deepEqual(busiest, [...busiest].sort(), 'in the order of the keys, not of the visits');
   });
 
   test('nothing is recorded without a choice, after Reject all, or under GPC even with an earlier Accept all', async () => {
@@ -85,7 +99,7 @@ forEachDatabase('browsing analytics', (kind) => {
     await visit('/', { cookie: refused });
     await visit('/', { cookie: allowed, 'sec-gpc': '1' });
     await visit('/products/gentle-oat-cleanser', { cookie: allowed });
-    await eventually(async () => (await views()).length === 1);
+    await eventually(async () => (await viewCount()) === 1);
     assert.deepEqual((await views()).map((v) => v.kind), ['product'], 'only the consenting visit');
   });
 
@@ -93,10 +107,12 @@ forEachDatabase('browsing analytics', (kind) => {
     await visit('/', { cookie: allowed });
     await visit('/products/gentle-oat-cleanser', { cookie: allowed });
     await visit('/', { cookie: allowed }, '198.51.100.9');
-    await eventually(async () => (await views()).length === 3);
-    const [first, second, other] = await views();
-    assert.deepEqual(first!.visitorKey, second!.visitorKey);
-    assert.notDeepEqual(first!.visitorKey, other!.visitorKey);
+    await eventually(async () => (await viewCount()) === 3);
+    const [mine, theirs] = [await keyNow(ADDRESS), await keyNow('198.51.100.9')];
+    assert.notEqual(mine, theirs);
+    const keysOn = async (path: string) => [...new Set((await views()).filter((v) => v.path === path).flatMap(keysOf))].sort();
+    assert.deepEqual(await keysOn('/'), [mine, theirs].sort());
+    assert.deepEqual(await keysOn('/products/:slug'), [mine], 'the same visitor’s views of two pages share their key');
     assert.deepEqual((await shop.database.db.select().from(analyticsSalts)).map((s) => s.day), ['2026-03-02']);
 
     // Midnight: the job that was scheduled for it destroys the day's salt.
@@ -105,25 +121,24 @@ forEachDatabase('browsing analytics', (kind) => {
     assert.deepEqual(await shop.database.db.select().from(analyticsSalts), []);
 
     await visit('/', { cookie: allowed });
-    await eventually(async () => (await views()).length === 4);
-    const today = (await views())[3]!;
-    assert.notDeepEqual(today.visitorKey, first!.visitorKey, 'yesterday’s key cannot be linked to today’s');
+    await eventually(async () => (await viewCount()) === 4);
+    const today = (await views()).at(-1)!;
+    assert.equal(today.hour.toISOString(), '2026-03-03T00:00:00.000Z');
+    assert.ok(!keysOf(today).includes(mine), 'yesterday’s key cannot be linked to today’s');
     const salts = await shop.database.db.select().from(analyticsSalts);
     assert.deepEqual(salts.map((s) => s.day), ['2026-03-03']);
     // Even someone holding the database and the visitor's address and browser cannot find yesterday's views: no salt
     // left makes their key, while today's salt still makes today's.
-    const keysFromStoredSalts = salts.map((s) => visitorKey(createSecretKey(s.salt), new URL(shop.runtime.config.baseUrl).host, ADDRESS, PHONE));
-    assert.deepEqual(keysFromStoredSalts, [today.visitorKey]);
-    const yesterday = new Set([first!, second!, other!].map((v) => v.visitorKey.toString('hex')));
-    assert.ok(keysFromStoredSalts.every((key) => !yesterday.has(key.toString('hex'))));
+    assert.deepEqual(keysOf(today), [await keyNow(ADDRESS)]);
+    assert.ok(![mine, theirs].includes(await keyNow(ADDRESS)));
   });
 
   test('the first view of a new day destroys the salts before it even if the job has not run', async () => {
     await visit('/', { cookie: allowed });
-    await eventually(async () => (await views()).length === 1);
+    await eventually(async () => (await viewCount()) === 1);
     shop.clock.advance(2 * DAY_MS);
     await visit('/', { cookie: allowed });
-    await eventually(async () => (await views()).length === 2);
+    await eventually(async () => (await viewCount()) === 2);
     assert.deepEqual((await shop.database.db.select().from(analyticsSalts)).map((s) => s.day), ['2026-03-04']);
   });
 
@@ -131,7 +146,7 @@ forEachDatabase('browsing analytics', (kind) => {
     await visit('/products/gentle-oat-cleanser', { cookie: allowed });
     await visit('/products/gentle-oat-cleanser', { cookie: allowed }, '198.51.100.9');
     await shop.app.inject({ method: 'POST', url: '/cart/items', remoteAddress: ADDRESS, headers: { ...FORM, ...SITE, 'user-agent': PHONE, cookie: allowed }, payload: 'slug=gentle-oat-cleanser&quantity=1' });
-    await eventually(async () => (await views()).length === 3);
+    await eventually(async () => (await viewCount()) === 3);
     const admin = await signedInStaff(shop, ['admin']);
     const page = await admin.get('/admin/analytics');
     assert.equal(page.statusCode, 200);
@@ -145,5 +160,25 @@ forEachDatabase('browsing analytics', (kind) => {
     assert.match(page.body, /href="\/admin\/analytics" aria-current="page"/);
     const support = await signedInStaff(shop, ['support']);
     assert.equal((await support.get('/admin/analytics')).statusCode, 403);
+  });
+
+  test('rows the release before wrote, one visitor’s key each, count with the new ones in the report and the co-views', async () => {
+    const ids = Object.fromEntries((await shop.database.db.select({ slug: products.slug, id: products.id }).from(products)).map((p) => [p.slug, p.id]));
+    const [first, second] = [Buffer.alloc(VISITOR_KEY_BYTES, 1), Buffer.alloc(VISITOR_KEY_BYTES, 2)];
+    const hour = new Date('2026-03-02T09:00:00Z');
+    const product = { hour, kind: 'product', path: '/products/:slug', deviceClass: 'desktop' };
+    await shop.database.db.insert(pageViews).values([
+      { ...product, visitorKey: first, productId: ids['gentle-oat-cleanser'], views: 2 },
+      { ...product, visitorKey: second, productId: ids['gentle-oat-cleanser'] },
+      { ...product, visitorKeys: [first, second], productId: ids['hyaluronic-water-gel'], views: 2 },
+      { ...product, kind: 'cart_add', path: '/cart/items', visitorKeys: [second], productId: ids['hyaluronic-water-gel'] },
+    ]);
+    const admin = await signedInStaff(shop, ['admin']);
+    const page = await admin.get('/admin/analytics');
+    assert.match(page.body, /2 visits, 5 page views/);
+    assert.match(page.body, />Viewed a product \(2\)</);
+    assert.match(page.body, />Added to the cart \(1\)</);
+    assert.deepEqual((await alsoViewed({ db: shop.database.db }, ids['gentle-oat-cleanser']!)).map((s) => s.slug), ['hyaluronic-water-gel']);
+    await assert.rejects(shop.database.db.insert(pageViews).values({ ...product, productId: ids['gentle-oat-cleanser'] }), 'a row without any visitor is refused');
   });
 });

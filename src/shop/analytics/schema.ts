@@ -1,11 +1,13 @@
-import { bigint, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { bytea } from '../../platform/db/types.ts';
 import { classify, NOT_PERSONAL } from '../../privacy/inventory.ts';
 
 // Browsing analytics without identifying anyone (seed 003 §2). A visitor is a keyed hash of the site, their
 // address and browser under the day's random salt; the salt row is deleted when its day ends, after which nobody,
 // the shop included, can tell whether two days' views came from the same person. Neither address nor browser is
-// stored.
+// stored. A row is the views alike in hour, page, product, referrer and device that were written together: how
+// many, and the keys of the visitors who made them.
 
 export const analyticsSalts = classify(
   pgTable('analytics_salt', {
@@ -20,7 +22,10 @@ export const pageViews = classify(
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     /** The hour of the view, never the instant. */
     hour: timestamp('hour', { withTimezone: true }).notNull(),
-    visitorKey: bytea('visitor_key').notNull(),
+    /** One visitor's key, in rows written before migration 0024 (a row was then one visitor's views). */
+    visitorKey: bytea('visitor_key'),
+    /** Each visitor behind the row's views once, in the order of their keys, which tells nothing of who came first. */
+    visitorKeys: bytea('visitor_keys').array(),
     /** `page`, `product`, `cart_add` or `order`: the steps of the funnel. */
     kind: text('kind').notNull(),
     /** The route's pattern (`/products/:slug`), never the address with its query. */
@@ -32,11 +37,12 @@ export const pageViews = classify(
     views: integer('views').notNull().default(1),
   // The hour alone is indexed (for reports and the retention sweep): an index on (product, visitor key) cost each
   // written view a fifth more, and "Customers also viewed" ran twice as fast without it, by a hash join.
-  }, (t) => [index('page_view_hour_idx').on(t.hour)]),
+  }, (t) => [index('page_view_hour_idx').on(t.hour), check('page_view_has_visitors', sql`${t.visitorKey} is not null or ${t.visitorKeys} is not null`)]),
   {
     id: NOT_PERSONAL,
     hour: NOT_PERSONAL,
     visitorKey: { personal: true, category: 'browsing_data', unit: 'analytics_day', protection: 'hashed' },
+    visitorKeys: { personal: true, category: 'browsing_data', unit: 'analytics_day', protection: 'hashed' },
     kind: NOT_PERSONAL,
     path: NOT_PERSONAL,
     productId: NOT_PERSONAL,

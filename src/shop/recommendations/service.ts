@@ -1,9 +1,10 @@
-import { isNull, sql } from 'drizzle-orm';
+import { isNull, sql, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { queryRows, type Executor } from '../../platform/db/index.ts';
 import { RECENTLY_VIEWED_COOKIE } from '../../privacy/cookies.ts';
 import { allows } from '../../privacy/consent/service.ts';
 import { pageViews } from '../analytics/schema.ts';
+import { viewers } from '../analytics/service.ts';
 import { products } from '../catalog/schema.ts';
 
 // Recommendations (seed 003 §2). "Customers also viewed" comes from co-views: products one visitor key viewed on
@@ -20,18 +21,28 @@ const SUGGESTIONS = 4;
 export const RECENT_KEPT = 6;
 const RECENT_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 
-/** Products on sale most often viewed on the same day by the visitors who viewed `productId`. */
+/** Who viewed which product on which day, among the rows of page views matching `which`: one row per visitor, product and day. */
+const productViewers = (which: SQL) =>
+  sql`select distinct date_trunc('day', ${pageViews.hour}) as day, ${pageViews.productId} as product_id, viewer.key
+      from ${pageViews}, ${viewers} as viewer(key) where ${pageViews.kind} = 'product' and ${which}`;
+
+/**
+ * Products on sale most often viewed on the same day by the visitors who viewed `productId`. Both sides are
+ * unnested before they are joined (materialized), the other products' side only for those visitors: joined as rows
+ * first, each pair of rows on a day had its keys unnested and matched again, which took minutes over a month of
+ * views (now 0.2 s for 600,000).
+ */
 export async function alsoViewed(ctx: { db: Executor }, productId: number): Promise<Suggestion[]> {
   return queryRows<Suggestion>(
     ctx.db,
-    sql`select p.slug, p.name from ${pageViews} a
-        join ${pageViews} b on b.visitor_key = a.visitor_key and b.kind = 'product' and b.product_id <> a.product_id
-          and date_trunc('day', b.hour) = date_trunc('day', a.hour)
+    sql`with a as materialized (${productViewers(sql`${pageViews.productId} = ${productId}`)}),
+          b as materialized (${productViewers(sql`${pageViews.productId} <> ${productId} and viewer.key in (select key from a)`)})
+        select p.slug, p.name from a
+        join b on b.key = a.key and b.day = a.day
         join ${products} p on p.id = b.product_id and p.archived_at is null
-        where a.kind = 'product' and a.product_id = ${productId}
         group by p.id, p.slug, p.name
-        having count(distinct a.visitor_key) >= ${MIN_CO_VIEWERS}
-        order by count(distinct a.visitor_key) desc, p.name
+        having count(distinct a.key) >= ${MIN_CO_VIEWERS}
+        order by count(distinct a.key) desc, p.name
         limit ${SUGGESTIONS}`,
   );
 }
