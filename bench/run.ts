@@ -55,6 +55,8 @@ type Options = {
   coldStarts: number;
   operations: OperationScale;
 };
+type Slice = { requestsPerSec: number; cpuUsPerRequest: number | null };
+
 type Row = {
   scenario: string;
   path: string;
@@ -70,6 +72,8 @@ type Row = {
   ordersPerSec?: number;
   /** The server process's CPU time per request, for the product page by consent. */
   cpuUsPerRequest?: number;
+  /** Requests per second and CPU per request of each slice, in the order of the passes (the product page by consent). */
+  slices?: Slice[];
   /** What `requestsPerSec` counts when it is not requests: copies, erasures, rows (operations run in this process). */
   unit?: string;
   /** The server's VmHWM, for its RSS row. */
@@ -137,13 +141,13 @@ function cpuSeconds(pid: number | undefined): number | null {
 }
 
 /** Slices each visitor of the product page by consent is measured in, in alternating order. */
-const PASSES = 4;
+const PASSES = 6;
 
 /**
  * The same page for several kinds of visitor, after a warm-up for each, measured in short slices in alternating order
- * (A B C, C B A, A B C, C B A) on one server, so that load from elsewhere on a shared machine, drifting or in bursts,
+ * (A B C, C B A, A B C, …) on one server, so that load from elsewhere on a shared machine, drifting or in bursts,
  * falls alike on each. Each figure is the median of a visitor's slices, so one slice caught by a burst does not
- * move it. The server's own CPU time per request is measured too: other processes on the machine move it less than
+ * move it; the slices are kept too, for ratios taken pass by pass (see consentCosts). The server's own CPU time per request is measured too: other processes on the machine move it less than
  * throughput (PostgreSQL's processes are not counted).
  */
 async function measureAlternating(server: Server, urlPath: string, visitors: Visitor[], options: Options): Promise<Row[]> {
@@ -173,11 +177,6 @@ async function measureAlternating(server: Server, urlPath: string, visitors: Vis
       slices.get(visitor)!.push(await run(visitor, slice));
     }
   }
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = sorted.length / 2;
-    return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
   return visitors.map((visitor) => {
     const own = slices.get(visitor)!;
     const results = own.map((s) => s.result);
@@ -193,6 +192,7 @@ async function measureAlternating(server: Server, urlPath: string, visitors: Vis
       non2xx: results.reduce((n, r) => n + r.non2xx, 0),
       rssMb: rssMb(server.process.pid),
       ...(cpu.includes(null) ? {} : { cpuUsPerRequest: median(cpu as number[]) }),
+      slices: own.map((s) => ({ requestsPerSec: s.result.requests.total / s.result.duration, cpuUsPerRequest: s.cpuUsPerRequest })),
     };
   });
 }
@@ -341,21 +341,30 @@ function targetFor(row: Row, options: Options): Row['target'] {
 
 type ConsentCost = { engine: string; analytics: number; experience: number; analyticsCpu: number | null; experienceCpu: number | null };
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 /**
  * The product page with performance consent (analytics on) and with experience consent against all refused, per
  * engine: requests per second over those of all refused, and CPU per request of all refused over theirs (so that
- * below 1 means dearer in both).
+ * below 1 means dearer in both). Each is the median of the ratios within a pass, whose slices ran seconds apart:
+ * the machine's load drifts over a run by more than the 10% the analytics target is about, and a ratio of slices
+ * side by side cancels it where a ratio of whole-run medians does not.
  */
 function consentCosts(rows: Row[]): ConsentCost[] {
   return ['PGlite', 'PostgreSQL'].flatMap((engine) => {
     const row = (consent: string) => rows.find((r) => r.scenario === `product, ${consent} · ${engine}`);
-    const refused = row('all refused');
-    if (!refused || refused.requestsPerSec === 0) return [];
-    const rate = (consent: string) => (row(consent)?.requestsPerSec ?? 0) / refused.requestsPerSec;
-    const cpu = (consent: string) => {
-      const own = row(consent)?.cpuUsPerRequest;
-      return own && refused.cpuUsPerRequest ? refused.cpuUsPerRequest / own : null;
+    const refused = row('all refused')?.slices;
+    if (!refused || refused.some((s) => s.requestsPerSec === 0)) return [];
+    const byPass = (consent: string, ratio: (own: Slice, base: Slice) => number | null) => {
+      const ratios = (row(consent)?.slices ?? []).map((own, pass) => ratio(own, refused[pass]!));
+      return ratios.length === refused.length && !ratios.includes(null) ? median(ratios as number[]) : null;
     };
+    const rate = (consent: string) => byPass(consent, (own, base) => own.requestsPerSec / base.requestsPerSec) ?? 0;
+    const cpu = (consent: string) => byPass(consent, (own, base) => (own.cpuUsPerRequest && base.cpuUsPerRequest ? base.cpuUsPerRequest / own.cpuUsPerRequest : null));
     return [{ engine, analytics: rate('performance consent'), experience: rate('experience consent'), analyticsCpu: cpu('performance consent'), experienceCpu: cpu('experience consent') }];
   });
 }
