@@ -165,11 +165,13 @@ forEachDatabase('browsing analytics', (kind) => {
   test('rows the release before wrote, one visitor’s key each, count with the new ones in the report and the co-views', async () => {
     const ids = Object.fromEntries((await shop.database.db.select({ slug: products.slug, id: products.id }).from(products)).map((p) => [p.slug, p.id]));
     const [first, second] = [Buffer.alloc(VISITOR_KEY_BYTES, 1), Buffer.alloc(VISITOR_KEY_BYTES, 2)];
+    // The release before kept the whole HMAC: its first bytes are this release's key for the same visitor and day.
+    const wholeHmacOf = (key: Buffer) => Buffer.concat([key, Buffer.alloc(32 - VISITOR_KEY_BYTES, 9)]);
     const hour = new Date('2026-03-02T09:00:00Z');
     const product = { hour, kind: 'product', path: '/products/:slug', deviceClass: 'desktop' };
     await shop.database.db.insert(pageViews).values([
-      { ...product, visitorKey: first, productId: ids['gentle-oat-cleanser'], views: 2 },
-      { ...product, visitorKey: second, productId: ids['gentle-oat-cleanser'] },
+      { ...product, visitorKey: wholeHmacOf(first), productId: ids['gentle-oat-cleanser'], views: 2 },
+      { ...product, visitorKey: wholeHmacOf(second), productId: ids['gentle-oat-cleanser'] },
       { ...product, visitorKeys: [first, second], productId: ids['hyaluronic-water-gel'], views: 2 },
       { ...product, kind: 'cart_add', path: '/cart/items', visitorKeys: [second], productId: ids['hyaluronic-water-gel'] },
     ]);

@@ -117,8 +117,11 @@ async function writeViews(db: Executor, rows: Waiting[]): Promise<void> {
     left join ${products} p on p.slug = v.product_slug`);
 }
 
-/** Each visitor behind a row of page views, once: `from page_view, ${viewers} as viewer(key)`. Older rows hold one. */
-export const viewers = sql`unnest(coalesce(${pageViews.visitorKeys}, array[${pageViews.visitorKey}]))`;
+/**
+ * Each visitor behind a row of page views, once: `from page_view, ${viewers} as viewer(key)`. Rows of the release
+ * before hold one visitor's whole HMAC, whose first bytes are the key this release gives the same visitor that day.
+ */
+export const viewers = sql`unnest(coalesce(${pageViews.visitorKeys}, array[substring(${pageViews.visitorKey} from 1 for ${sql.raw(String(VISITOR_KEY_BYTES))})]))`;
 
 /** `record` returns at once: the first view of a day is counted once the day's salt is found, and `flush` waits for it. */
 export type ViewRecorder = { record(view: View): void; flush(): Promise<void> };
