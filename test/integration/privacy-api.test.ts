@@ -9,7 +9,7 @@ import { prepareExport, privacyCenterContext } from '../../src/shop/privacy-cent
 import { customerDetails, paidOrder } from '../support/backoffice.ts';
 import { CUSTOMER_PASSWORD, signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
-import { mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
+import { codeFrom, mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
 // The privacy center's actions through the store API (/api/store/privacy/…): every answer matches the schema the
 // OpenAPI document gives for it, and the rules are the privacy center's own (password, mailed code, single use).
@@ -119,7 +119,7 @@ forEachDatabase('privacy store API', (kind) => {
     const stranger = await call('POST', '/privacy/guest-requests', { body: { email: 'nobody.here@example.com', kind: 'access' } });
     assert.equal((stranger.json() as { message: string }).message, message, 'the same answer for an address with nothing held');
 
-    const code = /code is (\d{6})/.exec((await mailsTo(shop, email)).find((m) => m.subject.includes('verification code'))!.text)![1]!;
+    const code = (await codeFrom(shop, email))!;
     const wrong = await call('POST', `/privacy/guest-requests/${requestId}/verification`, { body: { email, code: code === '000000' ? '111111' : '000000' } });
     assert.equal((documented(wrong, 'POST', '/privacy/guest-requests/{id}/verification') as { error: { code: string } }).error.code, 'wrong_code');
     const right = await call('POST', `/privacy/guest-requests/${requestId}/verification`, { body: { email, code } });
@@ -136,7 +136,7 @@ forEachDatabase('privacy store API', (kind) => {
     const email = 'guest.erase.api@example.com';
     await paidOrder(shop, { 'gentle-oat-cleanser': 1 }, customerDetails(email));
     const { requestId } = (await call('POST', '/privacy/guest-requests', { body: { email, kind: 'erasure' } })).json() as { requestId: string };
-    const code = /code is (\d{6})/.exec((await mailsTo(shop, email)).find((m) => m.subject.includes('verification code'))!.text)![1]!;
+    const code = (await codeFrom(shop, email))!;
     const done = await call('POST', `/privacy/guest-requests/${requestId}/verification`, { body: { email, code } });
     const outcome = documented(done, 'POST', '/privacy/guest-requests/{id}/verification') as { kind: string; held: { kind: string }[] };
     assert.equal(outcome.kind, 'erasure');

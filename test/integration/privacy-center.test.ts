@@ -26,7 +26,7 @@ import { cardSchema } from '../../src/shop/payments/testpay/service.ts';
 import { downloadCopy, eraseAccount, expireCopies, PREPARE_EXPORT_JOB, prepareExport, privacyCenterContext, requestAsGuest, requestCopy, verifyGuest } from '../../src/shop/privacy-center/service.ts';
 import { CUSTOMER_PASSWORD, signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
-import { mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
+import { codeFrom, mailsTo, startTestShop, type TestShop } from '../support/shop.ts';
 
 // The privacy center's services (issue 7): a copy holds every unit of its subject and nothing of anyone else's,
 // with the disclosure ledger and the staff reads; erasure leaves nothing readable but orders inside their legal
@@ -75,12 +75,6 @@ forEachDatabase('privacy center', (kind) => {
     const prepared = await prepareExport(ctx(), pending!.id);
     assert.ok(prepared);
     return prepared;
-  }
-
-  /** The code of the one verification e-mail sent to `email`. */
-  async function guestCode(email: string): Promise<string> {
-    const [message] = (await mailsTo(shop, email)).filter((m) => m.subject.includes('verification code'));
-    return /code is (\d{6})/.exec(message!.text)![1]!;
   }
 
   const unitOf = async (orderId: string) => (await shop.database.db.select({ unitId: orders.unitId }).from(orders).where(eq(orders.id, orderId)))[0]!.unitId;
@@ -150,7 +144,7 @@ forEachDatabase('privacy center', (kind) => {
     const eve = person('Eve');
     await buy('guest', eve);
     const requestId = await requestAsGuest(ctx(), 'access', eve.email);
-    const code = await guestCode(eve.email);
+    const code = (await codeFrom(shop, eve.email))!;
     const verifiedAt = shop.clock.now().getTime();
     const result = await verifyGuest(ctx(), requestId, eve.email, code);
     assert.ok(result.ok && result.kind === 'access' && result.token, 'the guest is given the link at once');
@@ -267,7 +261,7 @@ forEachDatabase('privacy center', (kind) => {
     const account = await signedInCustomer(shop, fay.name, fay.email);
     const gift = await buy({ customerId: account.customerId }, { ...fay, email: `gift.${fay.email}` });
     const requestId = await requestAsGuest(ctx(), 'erasure', fay.email);
-    const code = await guestCode(fay.email);
+    const code = (await codeFrom(shop, fay.email))!;
     const result = await verifyGuest(ctx(), requestId, fay.email, code);
     assert.ok(result.ok && result.kind === 'erasure');
     const [order] = await shop.database.db.select({ number: orders.number, status: orders.status }).from(orders).where(eq(orders.id, gift));

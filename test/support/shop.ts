@@ -117,6 +117,12 @@ export async function mailsTo(shop: TestShop, to: string): Promise<MailMessage[]
   return opened.filter((m): m is MailMessage => m !== undefined && m.to === to);
 }
 
+/** The code in the first verification e-mail to `to` (a guest's privacy request), or undefined when none was sent. */
+export async function codeFrom(shop: TestShop, to: string): Promise<string | undefined> {
+  const message = (await mailsTo(shop, to)).find((m) => m.subject.includes('verification code'));
+  return /code is (\d{6})/.exec(message?.text ?? '')?.[1];
+}
+
 /** The first link in the newest message to `to` whose URL matches `pattern`. */
 export async function linkFrom(shop: TestShop, to: string, pattern: RegExp): Promise<string> {
   const messages = await mailsTo(shop, to);
