@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 
-// HMAC-SHA-256 (RFC 2104, FIPS 180-4) for one key and many short messages, as the analytics key every counted view
-// by its visitor. Node's createHmac sets up two OpenSSL digests per call, which on this project's two-core box cost
+// HMAC-SHA-256 (RFC 2104, FIPS 180-4) for one key and many short messages: the analytics key every counted view
+// by its visitor with it. Node's createHmac sets up two OpenSSL digests per call, which on this project's two-core box cost
 // 5 µs, more than twice the hashing itself. Here the key's two padded blocks are compressed once, and each message
 // then costs its own blocks and one more: about 2 µs for an address and a browser's name. Its output is checked
 // against createHmac's for generated keys and messages (test/unit/hmac.test.ts).

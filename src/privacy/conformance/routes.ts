@@ -10,7 +10,6 @@ import { conformancePage } from './views.ts';
 // /admin/conformance: the privacy officer's view of the conformance report, and running it again from the page. The
 // retention census counts the shop's own units, so the shop hands it in.
 
-
 export function conformanceRoutes(app: FastifyInstance, platform: Platform, census: () => Promise<KindCensus[]>) {
   const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
   const ctx = conformanceContext(platform, census);

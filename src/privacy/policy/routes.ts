@@ -64,7 +64,6 @@ const PublishForm = z.object({
 const VersionParams = z.object({ number: z.coerce.number().int().min(1).max(1_000_000) });
 const PublishedQuery = z.object({ published: z.coerce.number().int().min(1).optional().catch(undefined) });
 
-
 export async function policyRoutes(app: FastifyInstance, platform: Platform, customerOf: CustomerOf) {
   const { database, clock, config, layout, jobs, log } = platform;
   const ctx = { db: database.db, clock };

@@ -36,7 +36,6 @@ const ExtendForm = z.object({
 });
 const MinorForm = z.object({ orderNumber: z.string().trim().min(1, 'Enter an order number').max(40, 'Order numbers are shorter than that'), note });
 
-
 export function privacyRequestRoutes(app: FastifyInstance, platform: Platform, actions: QueueActions) {
   const vault: VaultContext = { db: platform.database.db, clock: platform.clock, keys: keyringFrom(platform.masterKey) };
   const requests = { ...vault, sla: requestSla(platform.config.dsr) };

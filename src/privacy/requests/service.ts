@@ -151,9 +151,9 @@ export function outcomeOf(report: ErasureReport): RequestOutcome {
 
 /**
  * Erases the subject of `request` in the caller's transaction and closes the request: the outcome is recorded,
- * and every request naming the subject forgets who it was about.
+ * and every request naming the subject forgets who it was about. `units`: the subject's, when the caller has found
+ * them already (to act on some first).
  */
-/** `units`: the subject's, when the caller has found them already (to act on some first). */
 export async function eraseForRequest(ctx: VaultContext & { db: Tx }, request: PrivacyRequest, options: { mayRestrict: boolean }, units?: HeldUnit[]): Promise<RequestOutcome> {
   const subject = subjectOf(request);
   units ??= await unitsOf(ctx, subject);
