@@ -140,6 +140,12 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 /** Slices each visitor of the product page by consent is measured in, in alternating order. */
 const PASSES = 6;
 
@@ -147,20 +153,26 @@ const PASSES = 6;
  * The same page for several kinds of visitor, after a warm-up for each, measured in short slices in alternating order
  * (A B C, C B A, A B C, …) on one server, so that load from elsewhere on a shared machine, drifting or in bursts,
  * falls alike on each. Each figure is the median of a visitor's slices, so one slice caught by a burst does not
- * move it; the slices are kept too, for ratios taken pass by pass (see consentCosts). The server's own CPU time per request is measured too: other processes on the machine move it less than
- * throughput (PostgreSQL's processes are not counted).
+ * move it; the slices are kept too, for ratios taken pass by pass (see consentCosts). The server's own CPU time per
+ * request is measured too: other processes on the machine move it less than throughput (PostgreSQL's processes are
+ * not counted).
  */
 async function measureAlternating(server: Server, urlPath: string, visitors: Visitor[], options: Options): Promise<Row[]> {
   const { connections } = options;
-  // Every request is another visitor's (its own user agent), as a shop's traffic is: each counted view is then a row
-  // to write, where one visitor's repeated views would be written as one row a second.
+  // Every request is another visitor's (its own user agent), as a shop's traffic is: each counted view then brings
+  // another key to write, where one visitor's repeated views would be one key a second.
   let visits = 0;
   const asAnotherVisitor = (request: Request): Request => ({ ...request, headers: { ...request.headers, 'user-agent': `Mozilla/5.0 (X11; Linux x86_64) bench-visitor/${++visits}` } });
   const run = async (visitor: Visitor, duration: number) => {
     const before = cpuSeconds(server.process.pid);
     const result = await autocannon({ url: server.base + urlPath, headers: visitor.headers, connections, duration, requests: [{ path: urlPath, setupRequest: asAnotherVisitor }] });
     const after = cpuSeconds(server.process.pid);
-    return { result, cpuUsPerRequest: before === null || after === null || result.requests.total === 0 ? null : ((after - before) * 1e6) / result.requests.total };
+    const slice: Slice = {
+      // A slice lasts a few seconds: its rate is its requests over its time, not a mean of per-second samples.
+      requestsPerSec: result.requests.total / result.duration,
+      cpuUsPerRequest: before === null || after === null || result.requests.total === 0 ? null : ((after - before) * 1e6) / result.requests.total,
+    };
+    return { result, slice };
   };
   for (const visitor of visitors) {
     const check = await fetch(server.base + urlPath, { headers: visitor.headers, signal: AbortSignal.timeout(10_000) });
@@ -180,19 +192,19 @@ async function measureAlternating(server: Server, urlPath: string, visitors: Vis
   return visitors.map((visitor) => {
     const own = slices.get(visitor)!;
     const results = own.map((s) => s.result);
-    const cpu = own.map((s) => s.cpuUsPerRequest);
+    const perSlice = own.map((s) => s.slice);
+    const cpu = perSlice.map((s) => s.cpuUsPerRequest);
     return {
       scenario: visitor.scenario,
       path: urlPath,
-      // A slice lasts a few seconds: its rate is its requests over its time, not a mean of per-second samples.
-      requestsPerSec: median(results.map((r) => r.requests.total / r.duration)),
+      requestsPerSec: median(perSlice.map((s) => s.requestsPerSec)),
       p50Ms: median(results.map((r) => r.latency.p50)),
       p99Ms: median(results.map((r) => r.latency.p99)),
       errors: results.reduce((n, r) => n + r.errors, 0),
       non2xx: results.reduce((n, r) => n + r.non2xx, 0),
       rssMb: rssMb(server.process.pid),
       ...(cpu.includes(null) ? {} : { cpuUsPerRequest: median(cpu as number[]) }),
-      slices: own.map((s) => ({ requestsPerSec: s.result.requests.total / s.result.duration, cpuUsPerRequest: s.cpuUsPerRequest })),
+      slices: perSlice,
     };
   });
 }
@@ -340,12 +352,6 @@ function targetFor(row: Row, options: Options): Row['target'] {
 }
 
 type ConsentCost = { engine: string; analytics: number; experience: number; analyticsCpu: number | null; experienceCpu: number | null };
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length / 2;
-  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 /**
  * The product page with performance consent (analytics on) and with experience consent against all refused, per
