@@ -9,7 +9,7 @@ import { vaultMailSealer } from './privacy/vault/mail.ts';
 import { keyringFrom, type VaultContext } from './privacy/vault/service.ts';
 import { customers } from './shop/accounts/schema.ts';
 import { PASSWORD_RESET_JOB, profile, sendPasswordReset } from './shop/accounts/service.ts';
-import { DESTROY_SALTS_JOB, destroyOldSalts } from './shop/analytics/service.ts';
+import { DESTROY_SALTS_JOB, destroyOldSalts, SEAL_DAYS_JOB, sealPastDays } from './shop/analytics/service.ts';
 import { EXPIRE_UNPAID_JOB, expireUnpaidOrder } from './shop/checkout/service.ts';
 import { ORDER_LINK_JOB, sendOrderLink } from './shop/orders/service.ts';
 import { REFUND_CANCELLED_JOB, refundCancelledOrder } from './shop/fulfilment/service.ts';
@@ -85,6 +85,8 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
   runtime.jobs.define<{ exportId: string }>({ name: EXPIRE_EXPORT_JOB, handler: async ({ exportId }) => void (await expireCopies(privacyCenterContext(runtime), [exportId])) });
   // Yesterday's analytics salt goes when the day ends (and is also swept by the first view of a new day).
   runtime.jobs.define({ name: DESTROY_SALTS_JOB, handler: async () => void (await destroyOldSalts(shopContext(runtime))) });
+  // Soon after, that day's views are sealed: counted into totals and co-views, and their keys dropped.
+  runtime.jobs.define({ name: SEAL_DAYS_JOB, handler: async () => void (await sealPastDays(shopContext(runtime))) });
   // Advance notice of a significant change of the privacy policy goes to every customer account, a batch per job.
   runtime.jobs.define<{ version: number; after?: string }>({
     name: POLICY_NOTICE_JOB,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { eq, sum } from 'drizzle-orm';
+import { eq, sql, sum } from 'drizzle-orm';
 import { DAY_MS } from '../../src/platform/clock.ts';
+import { queryRows } from '../../src/platform/db/index.ts';
 import { hmacSha256 } from '../../src/platform/hmac.ts';
 import { products } from '../../src/shop/catalog/schema.ts';
-import { analyticsSalts, pageViews } from '../../src/shop/analytics/schema.ts';
-import { createViewRecorder, destroyOldSalts, deviceClass, referrerHost, VISITOR_KEY_BYTES, visitorKey, type View } from '../../src/shop/analytics/service.ts';
+import { analyticsSalts, coViews, dayTotals, pageViews } from '../../src/shop/analytics/schema.ts';
+import { analyticsReport, createViewRecorder, destroyOldSalts, deviceClass, forgetExpiredTotals, referrerHost, SEAL_DAYS_JOB, sealPastDays, VISITOR_KEY_BYTES, visitorKey, type View } from '../../src/shop/analytics/service.ts';
 import { alsoViewed } from '../../src/shop/recommendations/service.ts';
 import { signedInStaff } from '../support/backoffice.ts';
 import { forEachDatabase } from '../support/databases.ts';
@@ -181,6 +182,80 @@ forEachDatabase('browsing analytics', (kind) => {
     assert.match(page.body, />Viewed a product \(2\)</);
     assert.match(page.body, />Added to the cart \(1\)</);
     assert.deepEqual((await alsoViewed({ db: shop.database.db }, ids['gentle-oat-cleanser']!)).map((s) => s.slug), ['hyaluronic-water-gel']);
-    await assert.rejects(shop.database.db.insert(pageViews).values({ ...product, productId: ids['gentle-oat-cleanser'] }), 'a row without any visitor is refused');
+  });
+
+  test('a day that is over is sealed: its visits, funnel and co-views are counted, its rows merged without keys, and every report reads the same', async () => {
+    await shop.database.db.delete(dayTotals);
+    await shop.database.db.delete(coViews);
+    const ids = Object.fromEntries((await shop.database.db.select({ slug: products.slug, id: products.id }).from(products)).map((p) => [p.slug, p.id]));
+    const [cleanser, gel] = [ids['gentle-oat-cleanser']!, ids['hyaluronic-water-gel']!];
+    const key = (n: number) => Buffer.alloc(VISITOR_KEY_BYTES, n);
+    const at = (time: string) => new Date(`2026-03-02T${time}:00:00Z`);
+    const product = { kind: 'product', path: '/products/:slug', deviceClass: 'mobile' };
+    // Visitor 2 viewed both products, added the cleanser and ordered; 1 and 3 viewed both (3 on a row of the release
+    // before); 4 saw only the home page. Two batches wrote the same hour's cleanser views apart.
+    await shop.database.db.insert(pageViews).values([
+      { ...product, hour: at('09'), productId: cleanser, visitorKeys: [key(1), key(2)], views: 3 },
+      { ...product, hour: at('09'), productId: cleanser, visitorKeys: [key(3)] },
+      { ...product, hour: at('09'), productId: gel, visitorKeys: [key(1), key(2)], views: 2 },
+      { ...product, hour: at('11'), productId: gel, visitorKey: Buffer.concat([key(3), Buffer.alloc(32 - VISITOR_KEY_BYTES, 9)]) },
+      { hour: at('10'), kind: 'cart_add', path: '/cart/items', productId: cleanser, deviceClass: 'mobile', visitorKeys: [key(2)] },
+      { hour: at('10'), kind: 'order', path: '/checkout/pay/:number', deviceClass: 'mobile', visitorKeys: [key(2)] },
+      { hour: at('11'), kind: 'page', path: '/', deviceClass: 'desktop', referrerHost: 'search.example', visitorKeys: [key(4)] },
+      { ...product, hour: new Date('2026-03-03T00:00:00Z'), productId: cleanser, visitorKeys: [key(5)] },
+    ]);
+    shop.clock.set('2026-03-03T00:20:00Z');
+    const ctx = { db: shop.database.db, clock: shop.clock };
+    const read = async () => ({ report: await analyticsReport(ctx), cleanser: await alsoViewed(ctx, cleanser), gel: await alsoViewed(ctx, gel) });
+    const before = await read();
+    assert.deepEqual(before.report.funnel, { viewed: 4, addedToCart: 1, ordered: 1 });
+    assert.deepEqual(before.cleanser.map((s) => s.slug), ['hyaluronic-water-gel']);
+
+    assert.deepEqual(await sealPastDays(ctx), ['2026-03-02']);
+    assert.deepEqual(await read(), before, 'the report and the co-views read the same from the totals');
+    assert.deepEqual(await shop.database.db.select().from(dayTotals), [{ day: '2026-03-02', visits: 4, viewedProduct: 3, addedToCart: 1, ordered: 1 }]);
+    const pairs = await shop.database.db.select().from(coViews).orderBy(coViews.productId);
+    assert.deepEqual(pairs.map((p) => [p.productId, p.otherProductId, p.viewers]).sort(), [[cleanser, gel, 3], [gel, cleanser, 3]].sort());
+    const sealed = (await views()).filter((v) => v.hour < new Date('2026-03-03T00:00:00Z'));
+    assert.ok(sealed.every((v) => v.visitorKey === null && v.visitorKeys === null), 'no key of the sealed day is left');
+    assert.deepEqual(
+      sealed.map((v) => [v.hour.toISOString().slice(11, 13), v.kind, v.productId, v.views]).sort(),
+      [['09', 'product', cleanser, 4], ['09', 'product', gel, 2], ['10', 'cart_add', cleanser, 1], ['10', 'order', null, 1], ['11', 'page', null, 1], ['11', 'product', gel, 1]].sort(),
+      'one row per hour and kind of view, counted',
+    );
+    assert.deepEqual(keysOf((await views()).find((v) => v.hour >= new Date('2026-03-03T00:00:00Z'))!), [key(5).toString('hex')], 'today keeps its keys');
+    assert.deepEqual(await sealPastDays(ctx), [], 'a sealed day is not sealed again');
+
+    // A view of the sealed day written late is counted into its totals by the next sealing.
+    await shop.database.db.insert(pageViews).values({ ...product, hour: at('23'), productId: gel, visitorKeys: [key(6)] });
+    assert.deepEqual(await sealPastDays(ctx), ['2026-03-02']);
+    assert.deepEqual(await shop.database.db.select().from(dayTotals), [{ day: '2026-03-02', visits: 5, viewedProduct: 4, addedToCart: 1, ordered: 1 }]);
+  });
+
+  test('the first view of a day schedules its sealing, ten minutes after the day ends', async () => {
+    await visit('/', { cookie: allowed });
+    await eventually(async () => (await viewCount()) === 1);
+    const [job] = await queryRows<{ start_after: Date | string }>(shop.database.db, sql`select start_after from pgboss.job where name = ${SEAL_DAYS_JOB} and singleton_key = '2026-03-02'`);
+    assert.equal(new Date(job!.start_after).toISOString(), '2026-03-03T00:10:00.000Z');
+  });
+
+  test('the totals and co-views of a day go when the last of its views expire', async () => {
+    await shop.database.db.delete(dayTotals);
+    await shop.database.db.delete(coViews);
+    await shop.database.db.insert(pageViews).values([
+      { hour: new Date('2026-03-01T09:00:00Z'), kind: 'page', path: '/', deviceClass: 'desktop' },
+      { hour: new Date('2026-03-02T09:00:00Z'), kind: 'page', path: '/', deviceClass: 'desktop' },
+    ]);
+    for (const day of ['2026-02-28', '2026-03-01', '2026-03-02']) {
+      await shop.database.db.insert(dayTotals).values({ day, visits: 1, viewedProduct: 0, addedToCart: 0, ordered: 0 });
+      await shop.database.db.insert(coViews).values({ productId: 1, otherProductId: 2, day, viewers: 1 });
+    }
+    await forgetExpiredTotals(shop.database.db);
+    assert.deepEqual((await shop.database.db.select().from(dayTotals)).map((t) => t.day).sort(), ['2026-03-01', '2026-03-02']);
+    assert.deepEqual((await shop.database.db.select().from(coViews)).map((t) => t.day).sort(), ['2026-03-01', '2026-03-02']);
+    await shop.database.db.delete(pageViews);
+    await forgetExpiredTotals(shop.database.db);
+    assert.deepEqual(await shop.database.db.select().from(dayTotals), [], 'with no views left, no totals are');
+    assert.deepEqual(await shop.database.db.select().from(coViews), []);
   });
 });

@@ -16,6 +16,7 @@ import { openRequest } from '../../src/privacy/requests/service.ts';
 import { retentionCensus } from '../../src/privacy/retention/sweep.ts';
 import { shred } from '../../src/privacy/vault/service.ts';
 import { customers } from '../../src/shop/accounts/schema.ts';
+import { pageViews } from '../../src/shop/analytics/schema.ts';
 import { register } from '../../src/shop/accounts/service.ts';
 import { shopContext } from '../../src/shop/context.ts';
 import { orders } from '../../src/shop/orders/schema.ts';
@@ -190,6 +191,26 @@ forEachDatabase('conformance report', (kind) => {
     assert.deepEqual(failingClauses(result), ['000-4.2']);
     assert.equal(resultOf(result, '000-4.2')[0]!.evidence[0], '1 ticket past the maximum (24 months) and not under a legal hold');
     noPersonalData(result);
+  });
+
+  test('a past day whose views still hold their visitor keys (not sealed) fails 003-2', async () => {
+    const db = live().database.db;
+    const twoDaysAgo = new Date(Date.parse(live().clock.now().toISOString().slice(0, 10)) - 2 * DAY_MS);
+    const row = { hour: twoDaysAgo, kind: 'page', path: '/', deviceClass: 'desktop' };
+    const result = await broken(
+      () => db.insert(pageViews).values({ ...row, visitorKeys: [Buffer.alloc(16, 7)] }),
+      () => db.delete(pageViews).where(eq(pageViews.hour, twoDaysAgo)),
+    );
+    assert.deepEqual(failingClauses(result), ['003-2']);
+    const browsing = resultOf(result, '003-2').find((c) => c.topic === 'browsing data not identifying');
+    assert.equal(browsing!.evidence[0], `visitor keys of past days still kept (days not sealed): ${twoDaysAgo.toISOString().slice(0, 10)}`);
+    // Sealed, the same day's view passes: counted, without a key.
+    await db.insert(pageViews).values(row);
+    try {
+      assert.deepEqual(failingClauses(await run()), []);
+    } finally {
+      await db.delete(pageViews).where(eq(pageViews.hour, twoDaysAgo));
+    }
   });
 
   test('a published policy whose facts no longer match the code fails 000-9', async () => {

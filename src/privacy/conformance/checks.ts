@@ -575,6 +575,12 @@ const browsing: Check = {
     const graceEnded = now.getTime() - Date.parse(`${today}T00:00:00Z`) > 60 * 60 * 1000;
     const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
     const oldSalts = await queryRows<{ day: string }>(ctx.db, sql`select day from analytics_salt where day < ${graceEnded ? today : yesterday} order by day`);
+    // A day's views are sealed, their visitor keys dropped, by a job soon after the day ends: the same grace.
+    const unsealed = await queryRows<{ day: string }>(
+      ctx.db,
+      sql`select distinct to_char(hour at time zone 'UTC', 'YYYY-MM-DD') as day from page_view
+          where hour < ${`${graceEnded ? today : yesterday}T00:00:00Z`}::timestamptz and (visitor_keys is not null or visitor_key is not null) order by 1`,
+    );
     const identifying = (classificationOf('page_view') ? Object.entries(classificationOf('page_view')!.columns) : [])
       .filter(([, c]) => c.personal && c.protection !== 'hashed')
       .map(([column]) => `page_view.${column}`);
@@ -583,10 +589,11 @@ const browsing: Check = {
     return finding(
       [
         ...(oldSalts.length > 0 ? [`analytics salts of past days still kept: ${someIds(oldSalts.map((s) => s.day))}`] : []),
+        ...(unsealed.length > 0 ? [`visitor keys of past days still kept (days not sealed): ${someIds(unsealed.map((u) => u.day))}`] : []),
         ...(identifying.length > 0 ? [`page views keep identifying columns: ${identifying.join(', ')}`] : []),
         ...maximum.problems,
       ],
-      [`${plural(views, 'page view')} recorded by hour under a daily salt; no salt of a past day kept`, `browsing data used only for ${PURPOSES.service_optimisation.toLowerCase()}`, ...maximum.facts],
+      [`${plural(views, 'page view')} recorded by hour under a daily salt; no salt of a past day kept, and no visitor key of a sealed day`, `browsing data used only for ${PURPOSES.service_optimisation.toLowerCase()}`, ...maximum.facts],
     );
   },
 };

@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import { DAY_MS } from '../../platform/clock.ts';
-import { inTransaction, queryRows, type Executor } from '../../platform/db/index.ts';
+import { inTransaction, queryRows, type Executor, type Tx } from '../../platform/db/index.ts';
 import { hmacSha256, type KeyedHash } from '../../platform/hmac.ts';
 import type { Jobs } from '../../platform/jobs.ts';
 import { products } from '../catalog/schema.ts';
-import { analyticsSalts, pageViews } from './schema.ts';
+import { analyticsSalts, coViews, dayTotals, pageViews } from './schema.ts';
 
 // Counting views without knowing who viewed (seed 003 §2). The visitor key lets one day's views be grouped by
 // visitor (for visits and the funnel) and nothing more: it is a keyed hash under a salt that exists for one day.
 
 export const DESTROY_SALTS_JOB = 'analytics.destroy-salts';
+export const SEAL_DAYS_JOB = 'analytics.seal-days';
+/** How long after its end a day is sealed: its last views reach the database within a second or two. */
+const SEAL_AFTER_MS = 10 * 60 * 1000;
 
 /** The day's salt, held in memory by this instance for its day (the row is the shared copy), ready to key with. */
 export type SaltHolder = { from?: number; until?: number; salt?: Promise<KeyedHash>; held?: KeyedHash };
@@ -45,7 +48,8 @@ export async function destroyOldSalts(ctx: { db: Executor; clock: Clock }): Prom
 
 /**
  * Today's salt: made by the first view of the day (which also destroys the days before, in case the job has not
- * run yet), shared by every instance through its row, and scheduled for destruction when the day ends.
+ * run yet), shared by every instance through its row, and scheduled for destruction when the day ends; the day's
+ * views are scheduled to be sealed soon after.
  */
 export function saltOfToday(ctx: AnalyticsContext, now = ctx.clock.now()): Promise<KeyedHash> {
   const at = now.getTime();
@@ -59,6 +63,7 @@ export function saltOfToday(ctx: AnalyticsContext, now = ctx.clock.now()): Promi
     await tx.insert(analyticsSalts).values({ day, salt: randomBytes(32) }).onConflictDoNothing();
     const [row] = await tx.select({ salt: analyticsSalts.salt }).from(analyticsSalts).where(eq(analyticsSalts.day, day));
     await ctx.jobs.send(DESTROY_SALTS_JOB, {}, { within: tx, singletonKey: day, startAfter: new Date(until) });
+    await ctx.jobs.send(SEAL_DAYS_JOB, {}, { within: tx, singletonKey: day, startAfter: new Date(until + SEAL_AFTER_MS) });
     return hmacSha256(row!.salt);
   });
   Object.assign(ctx.salts, { from, until, salt, held: undefined });
@@ -118,10 +123,86 @@ async function writeViews(db: Executor, rows: Waiting[]): Promise<void> {
 }
 
 /**
- * Each visitor behind a row of page views, once: `from page_view, ${viewers} as viewer(key)`. Rows of the release
- * before hold one visitor's whole HMAC, whose first bytes are the key this release gives the same visitor that day.
+ * Each visitor behind a row of page views, once: `from page_view, ${viewers} as viewer(key)`, none for a sealed row.
+ * Rows of migration 0023's release and before hold one visitor's whole HMAC, whose first bytes are the key this
+ * release gives the same visitor that day.
  */
-export const viewers = sql`unnest(coalesce(${pageViews.visitorKeys}, array[substring(${pageViews.visitorKey} from 1 for ${sql.raw(String(VISITOR_KEY_BYTES))})]))`;
+export const viewers = sql`unnest(case when ${pageViews.visitorKey} is null then ${pageViews.visitorKeys} else array[substring(${pageViews.visitorKey} from 1 for ${sql.raw(String(VISITOR_KEY_BYTES))})] end)`;
+
+/** Rows of page views that still hold their visitors' keys: today's, and a past day's until it is sealed. */
+const keyed = sql`(${pageViews.visitorKeys} is not null or ${pageViews.visitorKey} is not null)`;
+
+const utcDay = sql<string>`to_char(${pageViews.hour} at time zone 'UTC', 'YYYY-MM-DD')`;
+
+/** Each visit among the rows matching `which` (a visitor key on a day) and the steps of the funnel it took. */
+const visitsIn = (which: SQL) =>
+  sql`select ${utcDay} as day, viewer.key, bool_or(${pageViews.kind} = 'product') as viewed, bool_or(${pageViews.kind} = 'cart_add') as added,
+        bool_or(${pageViews.kind} = 'order') as ordered
+      from ${pageViews}, ${viewers} as viewer(key) where ${which} group by 1, 2`;
+
+/** Each day's visits and funnel from its visits: a product viewed, then also an add to the cart, then also an order. */
+const funnelOf = (visits: SQL) =>
+  sql`select day, count(*) as visits, count(*) filter (where viewed) as viewed, count(*) filter (where viewed and added) as added,
+        count(*) filter (where viewed and added and ordered) as ordered
+      from (${visits}) as visit group by day`;
+
+/** The first hour whose rows may hold keys: that of the last day sealed (which a late write may have reached), or any. */
+export const keyedSince = sql`coalesce((select max(${dayTotals.day}) from ${dayTotals})::timestamp at time zone 'UTC', '-infinity'::timestamptz)`;
+
+/** Who viewed which product on which day, among the rows of page views matching `which`: one row per visitor, product and day. */
+export const productViewers = (which: SQL) =>
+  sql`select distinct ${utcDay} as day, ${pageViews.productId} as product_id, viewer.key
+      from ${pageViews}, ${viewers} as viewer(key) where ${pageViews.kind} = 'product' and ${pageViews.productId} is not null and ${which}`;
+
+/**
+ * Seals every day before today whose views still hold keys, oldest first, each in its own transaction: its visits and
+ * funnel are added to its totals and its co-views to theirs, then its rows are merged, one per hour and kind of view,
+ * without keys. From then on nothing of that day tells one visitor from another, nor which views a buyer made (a row
+ * holding the key of one visitor's order had named, in a quiet hour, that visitor's browsing of the whole day).
+ * Returns the days sealed; run again, it finds none, and rows written late are added to their day's totals.
+ */
+export async function sealPastDays(ctx: { db: Executor; clock: Clock }): Promise<string[]> {
+  const today = new Date(startOfDay(ctx.clock.now()));
+  const pending = await queryRows<{ day: string }>(
+    ctx.db,
+    sql`select distinct ${utcDay} as day from ${pageViews} where ${pageViews.hour} >= ${keyedSince} and ${lt(pageViews.hour, today)} and ${keyed} order by 1`,
+  );
+  for (const { day } of pending) await inTransaction(ctx.db, (tx) => sealDay(tx, day));
+  return pending.map((p) => p.day);
+}
+
+async function sealDay(tx: Tx, day: string): Promise<void> {
+  // One sealing at a time, so that no day's keys are counted twice by two instances.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${SEAL_DAYS_JOB}))`);
+  const from = new Date(`${day}T00:00:00.000Z`);
+  const ofDay = and(gte(pageViews.hour, from), lt(pageViews.hour, new Date(from.getTime() + DAY_MS)))!;
+  await tx.execute(sql`insert into ${dayTotals} (day, visits, viewed_product, added_to_cart, ordered)
+    select day::date, visits, viewed, added, ordered from (${funnelOf(visitsIn(ofDay))}) as totals
+    on conflict (day) do update set visits = ${dayTotals.visits} + excluded.visits, viewed_product = ${dayTotals.viewedProduct} + excluded.viewed_product,
+      added_to_cart = ${dayTotals.addedToCart} + excluded.added_to_cart, ordered = ${dayTotals.ordered} + excluded.ordered`);
+  // Each visitor's products gathered, then paired within the visit: no join, whose plan would hang on statistics
+  // that PGlite (which has no autovacuum) never gathers.
+  await tx.execute(sql`insert into ${coViews} (product_id, other_product_id, day, viewers)
+    select a.product_id, b.product_id, ${day}::date, count(*)
+    from (select array_agg(seen.product_id) as products from (${productViewers(ofDay)}) as seen group by seen.key) as visit,
+      unnest(visit.products) as a(product_id), unnest(visit.products) as b(product_id)
+    where a.product_id <> b.product_id
+    group by a.product_id, b.product_id
+    on conflict (product_id, other_product_id, day) do update set viewers = ${coViews.viewers} + excluded.viewers`);
+  await tx.execute(sql`with gone as (delete from ${pageViews} where ${ofDay} returning hour, kind, path, product_id, referrer_host, device_class, views)
+    insert into ${pageViews} (hour, kind, path, product_id, referrer_host, device_class, views)
+    select hour, kind, path, product_id, referrer_host, device_class, sum(views)::integer from gone group by 1, 2, 3, 4, 5, 6`);
+}
+
+/**
+ * The totals and co-views of days whose views have all expired go with them: a sealed day keeps its merged rows, so
+ * a day before the oldest view left has nothing left to total.
+ */
+export async function forgetExpiredTotals(db: Executor): Promise<void> {
+  const oldest = sql`coalesce((select min(${pageViews.hour}) from ${pageViews}) at time zone 'UTC', 'infinity'::timestamp)::date`;
+  await db.delete(dayTotals).where(sql`${dayTotals.day} < ${oldest}`);
+  await db.delete(coViews).where(sql`${coViews.day} < ${oldest}`);
+}
 
 /** `record` returns at once: the first view of a day is counted once the day's salt is found, and `flush` waits for it. */
 export type ViewRecorder = { record(view: View): void; flush(): Promise<void> };
@@ -185,31 +266,35 @@ export type Ranked = { label: string; views: number };
 export type Funnel = { viewed: number; addedToCart: number; ordered: number };
 export type AnalyticsReport = { from: string; to: string; days: DailyCount[]; topPages: Ranked[]; topProducts: Ranked[]; funnel: Funnel; referrers: Ranked[] };
 
-/** The last `days` days, today included. A visit is one visitor key on one day (keys are only comparable within a day). */
+/**
+ * The last `days` days, today included. A visit is one visitor key on one day (keys are only comparable within a
+ * day): sealed days give their totals, the others are counted from their keys, in one read of the range.
+ */
 export async function analyticsReport(ctx: { db: Executor; clock: Clock }, days = 14): Promise<AnalyticsReport> {
   const today = Date.parse(dayOf(ctx.clock.now()));
   const from = new Date(today - (days - 1) * DAY_MS);
   const to = new Date(today + DAY_MS);
-  const inRange = and(gte(pageViews.hour, from), lt(pageViews.hour, to));
-  const day = sql<string>`to_char(${pageViews.hour} at time zone 'UTC', 'YYYY-MM-DD')`;
+  const inRange = and(gte(pageViews.hour, from), lt(pageViews.hour, to))!;
   const total = sql<number>`sum(${pageViews.views})`;
-  const [daily, visits, topPages, topProducts, referrers, funnels] = await Promise.all([
-    ctx.db.select({ day, views: sql<number>`coalesce(sum(${pageViews.views}) filter (where ${pageViews.kind} in ('page', 'product')), 0)` }).from(pageViews).where(inRange).groupBy(day),
-    queryRows<{ day: string; visits: number | string }>(ctx.db, sql`select ${day} as day, count(distinct viewer.key) as visits from ${pageViews}, ${viewers} as viewer(key) where ${inRange} group by 1`),
+  type Visits = { day: string; visits: number | string; viewed: number | string; added: number | string; ordered: number | string };
+  const [daily, visits, topPages, topProducts, referrers] = await Promise.all([
+    ctx.db.select({ day: utcDay, views: sql<number>`coalesce(sum(${pageViews.views}) filter (where ${pageViews.kind} in ('page', 'product')), 0)` }).from(pageViews).where(inRange).groupBy(utcDay),
+    queryRows<Visits>(
+      ctx.db,
+      sql`select day, sum(visits) as visits, sum(viewed) as viewed, sum(added) as added, sum(ordered) as ordered from (
+            ${funnelOf(visitsIn(inRange))}
+            union all
+            select to_char(${dayTotals.day}, 'YYYY-MM-DD'), ${dayTotals.visits}, ${dayTotals.viewedProduct}, ${dayTotals.addedToCart}, ${dayTotals.ordered}
+            from ${dayTotals} where ${and(gte(dayTotals.day, dayOf(from)), lt(dayTotals.day, dayOf(to)))}) as counted
+          group by day`,
+    ),
     ctx.db.select({ label: pageViews.path, views: total }).from(pageViews).where(and(inRange, ne(pageViews.kind, 'cart_add'), ne(pageViews.kind, 'order'))).groupBy(pageViews.path).orderBy(desc(total), pageViews.path).limit(10),
     ctx.db.select({ label: products.name, views: total }).from(pageViews).innerJoin(products, eq(products.id, pageViews.productId)).where(and(inRange, eq(pageViews.kind, 'product'))).groupBy(products.name).orderBy(desc(total), products.name).limit(10),
     ctx.db.select({ label: sql<string>`${pageViews.referrerHost}`, views: total }).from(pageViews).where(and(inRange, isNotNull(pageViews.referrerHost))).groupBy(pageViews.referrerHost).orderBy(desc(total)).limit(10),
-    queryRows<{ viewed: number | string; added: number | string; ordered: number | string }>(
-      ctx.db,
-      sql`select count(*) filter (where viewed) as viewed, count(*) filter (where viewed and added) as added,
-            count(*) filter (where viewed and added and ordered) as ordered
-          from (select bool_or(kind = 'product') as viewed, bool_or(kind = 'cart_add') as added, bool_or(kind = 'order') as ordered
-                from ${pageViews}, ${viewers} as viewer(key) where ${inRange} group by ${day}, viewer.key) as visits`,
-    ),
   ]);
   const viewsOn = new Map(daily.map((d) => [d.day, d.views]));
   const visitsOn = new Map(visits.map((d) => [d.day, d.visits]));
-  const f = funnels[0];
+  const sum = (of: (row: Visits) => number | string) => visits.reduce((n, row) => n + Number(of(row)), 0);
   return {
     from: dayOf(from),
     to: dayOf(new Date(today)),
@@ -220,6 +305,6 @@ export async function analyticsReport(ctx: { db: Executor; clock: Clock }, days 
     topPages: topPages.map((r) => ({ label: r.label, views: Number(r.views) })),
     topProducts: topProducts.map((r) => ({ label: r.label, views: Number(r.views) })),
     referrers: referrers.map((r) => ({ label: r.label, views: Number(r.views) })),
-    funnel: { viewed: Number(f?.viewed ?? 0), addedToCart: Number(f?.added ?? 0), ordered: Number(f?.ordered ?? 0) },
+    funnel: { viewed: sum((r) => r.viewed), addedToCart: sum((r) => r.added), ordered: sum((r) => r.ordered) },
   };
 }

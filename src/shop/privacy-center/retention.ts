@@ -14,6 +14,7 @@ import { blindIndex, shred, type VaultContext } from '../../privacy/vault/servic
 import { underHold, type Holdable } from '../../privacy/retention/holds.ts';
 import type { HoldLookups } from '../../privacy/retention/routes.ts';
 import { pageViews } from '../analytics/schema.ts';
+import { forgetExpiredTotals } from '../analytics/service.ts';
 import { customers, customerSessions, customerTokens } from '../accounts/schema.ts';
 import { profile } from '../accounts/service.ts';
 import { carts } from '../cart/schema.ts';
@@ -166,8 +167,9 @@ function registerAnalytics(): void {
     rowId: sql`${pageViews.id}`,
     label: sql`'page views of ' || to_char(${pageViews.hour}, 'YYYY-MM-DD')`,
     async expire(ctx, rows) {
-      // "Customers also viewed" is computed from these rows, so the co-views go with them.
+      // "Customers also viewed" and the visits are counted from these rows, so the co-views and totals go with them.
       await ctx.db.delete(pageViews).where(anyOf(pageViews.id, rowIdsOf(rows).map(Number), 'bigint'));
+      await forgetExpiredTotals(ctx.db);
       return rows.length;
     },
   });
