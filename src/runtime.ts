@@ -85,8 +85,9 @@ export async function openShopRuntime(config: Config, options: Omit<RuntimeOptio
   runtime.jobs.define<{ exportId: string }>({ name: EXPIRE_EXPORT_JOB, handler: async ({ exportId }) => void (await expireCopies(privacyCenterContext(runtime), [exportId])) });
   // Yesterday's analytics salt goes when the day ends (and is also swept by the first view of a new day).
   runtime.jobs.define({ name: DESTROY_SALTS_JOB, handler: async () => void (await destroyOldSalts(shopContext(runtime))) });
-  // Soon after, that day's views are sealed: counted into totals and co-views, and their keys dropped.
-  runtime.jobs.define({ name: SEAL_DAYS_JOB, handler: async () => void (await sealPastDays(shopContext(runtime))) });
+  // Soon after, that day's views are sealed: counted into totals and co-views, and their keys dropped. The first
+  // seal after an upgrade seals every day kept before it, a transaction a day: it may need more than 15 minutes.
+  runtime.jobs.define({ name: SEAL_DAYS_JOB, queue: { expireInSeconds: 3600 }, handler: async () => void (await sealPastDays(shopContext(runtime))) });
   // Advance notice of a significant change of the privacy policy goes to every customer account, a batch per job.
   runtime.jobs.define<{ version: number; after?: string }>({
     name: POLICY_NOTICE_JOB,
