@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { after, before, test } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { COOKIE_POLICY_REVISION, COOKIES, isDeclaredCookie } from '../../src/privacy/cookies.ts';
 import { consentRecords } from '../../src/privacy/consent/schema.ts';
-import { decodeChoice } from '../../src/privacy/consent/service.ts';
+import { decodeChoice, recordChoice } from '../../src/privacy/consent/service.ts';
+import { tokenHash } from '../../src/platform/secrets.ts';
+import { shopContext } from '../../src/shop/context.ts';
 import { signedInCustomer } from '../support/customers.ts';
 import { forEachDatabase } from '../support/databases.ts';
 import { csrfFor, startTestShop, type TestShop } from '../support/shop.ts';
@@ -39,6 +42,17 @@ forEachDatabase('cookies and consent', (kind) => {
   }
 
   const recordCount = async () => (await shop.database.db.select().from(consentRecords)).length;
+
+  test('two choices of one browser submitted at once are timed apart, so one of them is plainly the choice in force', async () => {
+    const ctx = shopContext(shop.runtime);
+    const first = await recordChoice(ctx, { granted: [], method: 'banner', underGpc: false });
+    // The clock stands still: only the order the records are written in can tell them apart.
+    const answers = await Promise.all((['performance', 'experience', 'preferences'] as const).map((category) => recordChoice(ctx, { visitorId: first.visitorId, granted: [category], method: 'settings', underGpc: false })));
+    assert.equal(new Set(answers.map((a) => a.visitorId)).size, 1);
+    const times = (await shop.database.db.select({ at: consentRecords.recordedAt }).from(consentRecords).where(eq(consentRecords.visitorHash, tokenHash(first.visitorId)))).map((r) => r.at.getTime());
+    assert.equal(times.length, 4);
+    assert.equal(new Set(times).size, 4, 'no two records of the browser share a time');
+  });
 
   test('a first visit shows the banner with three equal answers and links to the policy and the cookie list, and sets no cookie', async () => {
     for (const url of ['/', '/products/gentle-oat-cleanser', '/cart', '/account/login']) {

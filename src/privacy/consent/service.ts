@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, ne, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { inTransaction, type Executor } from '../../platform/db/index.ts';
 import { newToken, tokenHash, TOKEN_PATTERN } from '../../platform/secrets.ts';
@@ -143,6 +143,12 @@ function nextRecordTime(latest: { recordedAt: Date } | undefined, now: Date): Da
 }
 
 /**
+ * One person's records are written one at a time, until the transaction ends: two submits at once (two tabs, a
+ * double click) had each read the same latest record and been timed alike, so which was in force was a toss-up.
+ */
+const oneAtATime = (tx: Executor, person: string) => tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`consent ${person}`}))`);
+
+/**
  * Records a choice: a new row sealed under the visitor's consent unit (made with their first choice). A visitor
  * without a valid id gets a new one; a signed-in customer's record also names their account.
  */
@@ -156,6 +162,7 @@ export async function recordChoice(
   const sealed: SealedChoice = { granted, refused: OPTIONAL_CATEGORIES.filter((c) => !granted.includes(c)), method: input.method };
   await inTransaction(ctx.db, async (tx) => {
     const vault = { ...ctx, db: tx };
+    await oneAtATime(tx, visitorHash.toString('hex'));
     const earlier = await latestRecord(tx, eq(consentRecords.visitorHash, visitorHash));
     const recordedAt = nextRecordTime(earlier, ctx.clock.now());
     const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
@@ -212,6 +219,7 @@ const marketingOf = (customerId: string) => and(eq(consentRecords.customerId, cu
 export async function recordMarketingChoice(ctx: VaultContext, customerId: string, subscribed: boolean): Promise<void> {
   await inTransaction(ctx.db, async (tx) => {
     const vault = { ...ctx, db: tx };
+    await oneAtATime(tx, customerId);
     const earlier = await latestRecord(tx, marketingOf(customerId));
     const recordedAt = nextRecordTime(earlier, ctx.clock.now());
     const unit = earlier ? { kind: 'consent_record' as const, id: earlier.unitId } : await createUnit(vault, 'consent_record');
