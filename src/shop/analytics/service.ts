@@ -107,15 +107,16 @@ export function referrerHost(referer: string | undefined, ownHost: string): stri
 type Waiting = { hour: number; kind: ViewKind; path: string; productSlug: string | null; referrerHost: string | null; deviceClass: DeviceClass; views: number; visitors: Set<string> };
 
 /**
- * Writes a batch in one statement whose parameters are one array per column (a row's visitor keys as one text,
- * sorted), the product's id found by one join: a row of parameters and a sub-select for each had cost more to
- * build and plan than the insert itself.
+ * Writes a batch in one statement whose parameters are one array per column, the product's id found by one join: a
+ * row of parameters and a sub-select for each had cost more to build and plan than the insert itself. The visitor
+ * keys go as one plain text, a row's sorted keys after another's: as an array parameter, every key's backslash was
+ * quoted by the driver and parsed again by the database's array input: about half a microsecond a key on PGlite.
  */
 async function writeViews(db: Executor, rows: Waiting[]): Promise<void> {
   const column = <T>(of: (row: Waiting) => T, type: string) => sql`${sql.param(rows.map(of))}::${sql.raw(type)}[]`;
   await db.execute(sql`insert into ${pageViews} (hour, visitor_keys, kind, path, product_id, referrer_host, device_class, views)
     select v.hour, string_to_array(v.visitor_keys, ',')::bytea[], v.kind, v.path, p.id, v.referrer_host, v.device_class, v.views
-    from unnest(${column((r) => new Date(r.hour).toISOString(), 'timestamptz')}, ${column((r) => [...r.visitors].sort().map((key) => `\\x${key}`).join(','), 'text')},
+    from unnest(${column((r) => new Date(r.hour).toISOString(), 'timestamptz')}, string_to_array(${rows.map((r) => [...r.visitors].sort().map((key) => `\\x${key}`).join(',')).join(';')}::text, ';'),
       ${column((r) => r.kind, 'text')}, ${column((r) => r.path, 'text')}, ${column((r) => r.productSlug, 'text')},
       ${column((r) => r.referrerHost, 'text')}, ${column((r) => r.deviceClass, 'text')}, ${column((r) => r.views, 'integer')})
       as v(hour, visitor_keys, kind, path, product_slug, referrer_host, device_class, views)
