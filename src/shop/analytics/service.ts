@@ -116,7 +116,7 @@ async function writeViews(db: Executor, rows: Waiting[]): Promise<void> {
   const column = <T>(of: (row: Waiting) => T, type: string) => sql`${sql.param(rows.map(of))}::${sql.raw(type)}[]`;
   await db.execute(sql`insert into ${pageViews} (hour, visitor_keys, kind, path, product_id, referrer_host, device_class, views)
     select v.hour, string_to_array(v.visitor_keys, ',')::bytea[], v.kind, v.path, p.id, v.referrer_host, v.device_class, v.views
-    from unnest(${column((r) => new Date(r.hour).toISOString(), 'timestamptz')}, string_to_array(${rows.map((r) => [...r.visitors].sort().map((key) => `\\x${key}`).join(',')).join(';')}::text, ';'),
+    from unnest(${column((r) => new Date(r.hour).toISOString(), 'timestamptz')}, string_to_array(${rows.map((r) => `\\x${[...r.visitors].sort().join(',\\x')}`).join(';')}::text, ';'),
       ${column((r) => r.kind, 'text')}, ${column((r) => r.path, 'text')}, ${column((r) => r.productSlug, 'text')},
       ${column((r) => r.referrerHost, 'text')}, ${column((r) => r.deviceClass, 'text')}, ${column((r) => r.views, 'integer')})
       as v(hour, visitor_keys, kind, path, product_slug, referrer_host, device_class, views)
