@@ -99,9 +99,9 @@ async function writeRows(db: Executor, modelOrderId: string, scale: number): Pro
   };
   const views = sized(EXPIRED.pageViews, scale);
   await step(`${views} page views from 2 years ago, ${RECENT} from yesterday`, () =>
-    db.execute(sql`insert into page_view (hour, visitor_key, kind, path, product_id, device_class, views)
+    db.execute(sql`insert into page_view (hour, visitors, kind, path, product_id, device_class, views)
       select date_trunc('hour', now() - case when g <= ${views} then interval '2 years' + (g % 2000) * interval '1 hour' else interval '1 day' end),
-             sha256(int4send(g)), 'product', '/products/:slug', null, 'desktop', 1 + g % 3
+             array[g]::bigint[], 'product', '/products/:slug', null, 'desktop', 1 + g % 3
       from generate_series(1, ${views + RECENT}) g`),
   );
   const messages = sized(EXPIRED.outbox, scale);

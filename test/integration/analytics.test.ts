@@ -6,7 +6,7 @@ import { queryRows } from '../../src/platform/db/index.ts';
 import { hmacSha256 } from '../../src/platform/hmac.ts';
 import { products } from '../../src/shop/catalog/schema.ts';
 import { analyticsSalts, coViews, dayTotals, pageViews } from '../../src/shop/analytics/schema.ts';
-import { analyticsReport, createViewRecorder, destroyOldSalts, deviceClass, forgetExpiredTotals, referrerHost, SEAL_DAYS_JOB, sealPastDays, VISITOR_KEY_BYTES, visitorKey, type View } from '../../src/shop/analytics/service.ts';
+import { analyticsReport, createViewRecorder, destroyOldSalts, deviceClass, forgetExpiredTotals, referrerHost, SEAL_DAYS_JOB, sealPastDays, visitorKey, type View } from '../../src/shop/analytics/service.ts';
 import { alsoViewed } from '../../src/shop/recommendations/service.ts';
 import { signedInStaff } from '../support/backoffice.ts';
 import { forEachDatabase } from '../support/databases.ts';
@@ -16,6 +16,21 @@ const SITE = { host: 'shop.test', origin: 'http://shop.test' };
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const PHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148';
 const ADDRESS = '203.0.113.7';
+
+/**
+ * A key of bytes as releases before migration 0026 wrote it (16 bytes, or the whole HMAC of 32), whose first 53
+ * bits are `key`: the bits after them are anything.
+ */
+function keyOfBytes(key: number, length: 16 | 32): Buffer {
+  const bytes = Buffer.alloc(length, 0x9c);
+  const leading = BigInt(key) << 3n;
+  for (let i = 0; i < 7; i++) bytes[i] = Number((leading >> BigInt(8 * (6 - i))) & 0xffn);
+  bytes[6]! |= 0b101;
+  return bytes;
+}
+
+/** Keys of bytes for `visitor_keys`, each its own parameter: the driver's array of bytes is made as text, which fails on some bytes. */
+const keysOfBytes = (keys: Buffer[]) => sql`array[${sql.join(keys.map((key) => sql`${key}::bytea`), sql`, `)}]`;
 
 test('device classes and referrer hosts are coarse, and a link within the shop is no referrer', () => {
   assert.equal(deviceClass(PHONE), 'mobile');
@@ -50,11 +65,11 @@ forEachDatabase('browsing analytics', (kind) => {
   const views = () => shop.database.db.select().from(pageViews).orderBy(pageViews.id);
   /** Views recorded so far, however many rows hold them. */
   const viewCount = async () => Number((await shop.database.db.select({ n: sum(pageViews.views) }).from(pageViews))[0]!.n ?? 0);
-  const keysOf = (row: { visitorKeys: Buffer[] | null }) => (row.visitorKeys ?? []).map((key) => key.toString('hex'));
+  const keysOf = (row: { visitors: number[] | null }) => row.visitors ?? [];
   /** The key a visitor from `address` gets under the day's salt still stored. */
   const keyNow = async (address: string) => {
     const [salt] = await shop.database.db.select().from(analyticsSalts);
-    return visitorKey(hmacSha256(salt!.salt), new URL(shop.runtime.config.baseUrl).host, address, PHONE).toString('hex');
+    return visitorKey(hmacSha256(salt!.salt), new URL(shop.runtime.config.baseUrl).host, address, PHONE);
   };
   const visit = (url: string, headers: Record<string, string>, remoteAddress = ADDRESS) =>
     shop.app.inject({ url, remoteAddress, headers: { accept: 'text/html', 'user-agent': PHONE, ...SITE, ...headers } });
@@ -70,8 +85,8 @@ forEachDatabase('browsing analytics', (kind) => {
       { hour: '2026-03-02T10:00:00.000Z', kind: 'product', path: '/products/:slug', productId: product!.id, referrerHost: 'search.example', deviceClass: 'mobile', views: 1 },
     );
     assert.deepEqual(keysOf(row!), [await keyNow(ADDRESS)]);
-    assert.equal(row!.visitorKeys![0]!.length, VISITOR_KEY_BYTES);
-    assert.equal(row!.visitorKey, null, 'the column of the release before is left empty');
+    assert.ok(Number.isSafeInteger(row!.visitors![0]) && row!.visitors![0]! >= 0, 'a key is a whole number of 53 bits');
+    assert.deepEqual([row!.visitorKeys, row!.visitorKey], [null, null], 'the columns of the releases before are left empty');
     const stored = JSON.stringify(await views());
     assert.ok(!stored.includes(ADDRESS) && !stored.includes('iPhone'), 'neither the address nor the user agent is stored');
   });
@@ -90,9 +105,9 @@ forEachDatabase('browsing analytics', (kind) => {
     await recorder.flush();
     assert.deepEqual(errors, []);
     const rows = await views();
-    assert.deepEqual(rows.map((r) => [r.path, r.hour.getUTCHours(), r.views, r.visitorKeys!.length]).sort(), [['/', 10, 6, 5], ['/', 11, 1, 1], ['/products/:slug', 10, 1, 1]]);
+    assert.deepEqual(rows.map((r) => [r.path, r.hour.getUTCHours(), r.views, r.visitors!.length]).sort(), [['/', 10, 6, 5], ['/', 11, 1, 1], ['/products/:slug', 10, 1, 1]]);
     const busiest = keysOf(rows.find((r) => r.views === 6)!);
-    assert.deepEqual(busiest, [...busiest].sort(), 'in the order of the keys, not of the visits');
+    assert.deepEqual(busiest, [...busiest].sort((a, b) => a - b), 'in the order of the keys, not of the visits');
   });
 
   test('nothing is recorded without a choice, after Reject all, or under GPC even with an earlier Accept all', async () => {
@@ -163,18 +178,18 @@ forEachDatabase('browsing analytics', (kind) => {
     assert.equal((await support.get('/admin/analytics')).statusCode, 403);
   });
 
-  test('rows the release before wrote, one visitor’s key each, count with the new ones in the report and the co-views', async () => {
+  test('rows the releases before wrote, with keys of bytes, count with the new ones in the report and the co-views', async () => {
     const ids = Object.fromEntries((await shop.database.db.select({ slug: products.slug, id: products.id }).from(products)).map((p) => [p.slug, p.id]));
-    const [first, second] = [Buffer.alloc(VISITOR_KEY_BYTES, 1), Buffer.alloc(VISITOR_KEY_BYTES, 2)];
-    // The release before kept the whole HMAC: its first bytes are this release's key for the same visitor and day.
-    const wholeHmacOf = (key: Buffer) => Buffer.concat([key, Buffer.alloc(32 - VISITOR_KEY_BYTES, 9)]);
+    // A key of the largest size, with every bit set, and a small one: the first 53 bits of a key of bytes are this
+    // release's key for the same visitor and day.
+    const [first, second] = [2 ** 53 - 1, 2];
     const hour = new Date('2026-03-02T09:00:00Z');
     const product = { hour, kind: 'product', path: '/products/:slug', deviceClass: 'desktop' };
     await shop.database.db.insert(pageViews).values([
-      { ...product, visitorKey: wholeHmacOf(first), productId: ids['gentle-oat-cleanser'], views: 2 },
-      { ...product, visitorKey: wholeHmacOf(second), productId: ids['gentle-oat-cleanser'] },
-      { ...product, visitorKeys: [first, second], productId: ids['hyaluronic-water-gel'], views: 2 },
-      { ...product, kind: 'cart_add', path: '/cart/items', visitorKeys: [second], productId: ids['hyaluronic-water-gel'] },
+      { ...product, visitorKey: keyOfBytes(first, 32), productId: ids['gentle-oat-cleanser'], views: 2 },
+      { ...product, visitorKey: keyOfBytes(second, 32), productId: ids['gentle-oat-cleanser'] },
+      { ...product, visitorKeys: keysOfBytes([keyOfBytes(first, 16), keyOfBytes(second, 16)]), productId: ids['hyaluronic-water-gel'], views: 2 },
+      { ...product, kind: 'cart_add', path: '/cart/items', visitors: [second], productId: ids['hyaluronic-water-gel'] },
     ]);
     const admin = await signedInStaff(shop, ['admin']);
     const page = await admin.get('/admin/analytics');
@@ -189,20 +204,20 @@ forEachDatabase('browsing analytics', (kind) => {
     await shop.database.db.delete(coViews);
     const ids = Object.fromEntries((await shop.database.db.select({ slug: products.slug, id: products.id }).from(products)).map((p) => [p.slug, p.id]));
     const [cleanser, gel] = [ids['gentle-oat-cleanser']!, ids['hyaluronic-water-gel']!];
-    const key = (n: number) => Buffer.alloc(VISITOR_KEY_BYTES, n);
+    const key = (n: number) => n * 1_000_003;
     const at = (time: string) => new Date(`2026-03-02T${time}:00:00Z`);
     const product = { kind: 'product', path: '/products/:slug', deviceClass: 'mobile' };
-    // Visitor 2 viewed both products, added the cleanser and ordered; 1 and 3 viewed both (3 on a row of the release
+    // Visitor 2 viewed both products, added the cleanser and ordered; 1 and 3 viewed both (3 on rows of the releases
     // before); 4 saw only the home page. Two batches wrote the same hour's cleanser views apart.
     await shop.database.db.insert(pageViews).values([
-      { ...product, hour: at('09'), productId: cleanser, visitorKeys: [key(1), key(2)], views: 3 },
-      { ...product, hour: at('09'), productId: cleanser, visitorKeys: [key(3)] },
-      { ...product, hour: at('09'), productId: gel, visitorKeys: [key(1), key(2)], views: 2 },
-      { ...product, hour: at('11'), productId: gel, visitorKey: Buffer.concat([key(3), Buffer.alloc(32 - VISITOR_KEY_BYTES, 9)]) },
-      { hour: at('10'), kind: 'cart_add', path: '/cart/items', productId: cleanser, deviceClass: 'mobile', visitorKeys: [key(2)] },
-      { hour: at('10'), kind: 'order', path: '/checkout/pay/:number', deviceClass: 'mobile', visitorKeys: [key(2)] },
-      { hour: at('11'), kind: 'page', path: '/', deviceClass: 'desktop', referrerHost: 'search.example', visitorKeys: [key(4)] },
-      { ...product, hour: new Date('2026-03-03T00:00:00Z'), productId: cleanser, visitorKeys: [key(5)] },
+      { ...product, hour: at('09'), productId: cleanser, visitors: [key(1), key(2)], views: 3 },
+      { ...product, hour: at('09'), productId: cleanser, visitorKeys: keysOfBytes([keyOfBytes(key(3), 16)]) },
+      { ...product, hour: at('09'), productId: gel, visitors: [key(1), key(2)], views: 2 },
+      { ...product, hour: at('11'), productId: gel, visitorKey: keyOfBytes(key(3), 32) },
+      { hour: at('10'), kind: 'cart_add', path: '/cart/items', productId: cleanser, deviceClass: 'mobile', visitors: [key(2)] },
+      { hour: at('10'), kind: 'order', path: '/checkout/pay/:number', deviceClass: 'mobile', visitors: [key(2)] },
+      { hour: at('11'), kind: 'page', path: '/', deviceClass: 'desktop', referrerHost: 'search.example', visitors: [key(4)] },
+      { ...product, hour: new Date('2026-03-03T00:00:00Z'), productId: cleanser, visitors: [key(5)] },
     ]);
     shop.clock.set('2026-03-03T00:20:00Z');
     const ctx = { db: shop.database.db, clock: shop.clock };
@@ -217,17 +232,17 @@ forEachDatabase('browsing analytics', (kind) => {
     const pairs = await shop.database.db.select().from(coViews).orderBy(coViews.productId);
     assert.deepEqual(pairs.map((p) => [p.productId, p.otherProductId, p.viewers]).sort(), [[cleanser, gel, 3], [gel, cleanser, 3]].sort());
     const sealed = (await views()).filter((v) => v.hour < new Date('2026-03-03T00:00:00Z'));
-    assert.ok(sealed.every((v) => v.visitorKey === null && v.visitorKeys === null), 'no key of the sealed day is left');
+    assert.ok(sealed.every((v) => v.visitorKey === null && v.visitorKeys === null && v.visitors === null), 'no key of the sealed day is left');
     assert.deepEqual(
       sealed.map((v) => [v.hour.toISOString().slice(11, 13), v.kind, v.productId, v.views]).sort(),
       [['09', 'product', cleanser, 4], ['09', 'product', gel, 2], ['10', 'cart_add', cleanser, 1], ['10', 'order', null, 1], ['11', 'page', null, 1], ['11', 'product', gel, 1]].sort(),
       'one row per hour and kind of view, counted',
     );
-    assert.deepEqual(keysOf((await views()).find((v) => v.hour >= new Date('2026-03-03T00:00:00Z'))!), [key(5).toString('hex')], 'today keeps its keys');
+    assert.deepEqual(keysOf((await views()).find((v) => v.hour >= new Date('2026-03-03T00:00:00Z'))!), [key(5)], 'today keeps its keys');
     assert.deepEqual(await sealPastDays(ctx), [], 'a sealed day is not sealed again');
 
     // A view of the sealed day written late is counted into its totals by the next sealing.
-    await shop.database.db.insert(pageViews).values({ ...product, hour: at('23'), productId: gel, visitorKeys: [key(6)] });
+    await shop.database.db.insert(pageViews).values({ ...product, hour: at('23'), productId: gel, visitors: [key(6)] });
     assert.deepEqual(await sealPastDays(ctx), ['2026-03-02']);
     assert.deepEqual(await shop.database.db.select().from(dayTotals), [{ day: '2026-03-02', visits: 5, viewedProduct: 4, addedToCart: 1, ordered: 1 }]);
   });

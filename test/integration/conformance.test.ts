@@ -198,7 +198,7 @@ forEachDatabase('conformance report', (kind) => {
     const twoDaysAgo = new Date(Date.parse(live().clock.now().toISOString().slice(0, 10)) - 2 * DAY_MS);
     const row = { hour: twoDaysAgo, kind: 'page', path: '/', deviceClass: 'desktop' };
     const result = await broken(
-      () => db.insert(pageViews).values({ ...row, visitorKeys: [Buffer.alloc(16, 7)] }),
+      () => db.insert(pageViews).values({ ...row, visitors: [7] }),
       () => db.delete(pageViews).where(eq(pageViews.hour, twoDaysAgo)),
     );
     assert.deepEqual(failingClauses(result), ['003-2']);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,8 +36,8 @@ test('retention report, dry run and sweep; usage errors', async () => {
   try {
     const twoYearsAgo = new Date(Date.now() - 2 * 365 * 24 * 60 * 60 * 1000);
     await runtime.database.db.insert(pageViews).values([
-      { hour: twoYearsAgo, visitorKey: randomBytes(32), kind: 'page', path: '/', deviceClass: 'desktop' },
-      { hour: new Date(), visitorKey: randomBytes(32), kind: 'page', path: '/', deviceClass: 'mobile' },
+      { hour: twoYearsAgo, visitors: [randomInt(2 ** 47)], kind: 'page', path: '/', deviceClass: 'desktop' },
+      { hour: new Date(), visitors: [randomInt(2 ** 47)], kind: 'page', path: '/', deviceClass: 'mobile' },
     ]);
   } finally {
     await runtime.close();

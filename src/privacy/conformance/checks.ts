@@ -579,7 +579,7 @@ const browsing: Check = {
     const unsealed = await queryRows<{ day: string }>(
       ctx.db,
       sql`select distinct to_char(hour at time zone 'UTC', 'YYYY-MM-DD') as day from page_view
-          where hour < ${`${graceEnded ? today : yesterday}T00:00:00Z`}::timestamptz and (visitor_keys is not null or visitor_key is not null) order by 1`,
+          where hour < ${`${graceEnded ? today : yesterday}T00:00:00Z`}::timestamptz and (visitors is not null or visitor_keys is not null or visitor_key is not null) order by 1`,
     );
     const identifying = (classificationOf('page_view') ? Object.entries(classificationOf('page_view')!.columns) : [])
       .filter(([, c]) => c.personal && c.protection !== 'hashed')

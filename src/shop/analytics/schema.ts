@@ -25,8 +25,13 @@ export const pageViews = classify(
     hour: timestamp('hour', { withTimezone: true }).notNull(),
     /** One visitor's key, in rows written before migration 0024 (a row was then one visitor's views). */
     visitorKey: bytea('visitor_key'),
-    /** Each visitor behind the row's views once, in the order of their keys, which tells nothing of who came first; none once the day is sealed. */
+    /** The visitors' keys as releases from migration 0024's to 0025's wrote them: the HMAC's first 16 bytes. */
     visitorKeys: bytea('visitor_keys').array(),
+    /**
+     * Each visitor behind the row's views once, by their key (the HMAC's first 53 bits, a whole number), in the order
+     * of the keys, which tells nothing of who came first; none once the day is sealed.
+     */
+    visitors: bigint('visitors', { mode: 'number' }).array(),
     /** `page`, `product`, `cart_add` or `order`: the steps of the funnel. */
     kind: text('kind').notNull(),
     /** The route's pattern (`/products/:slug`), never the address with its query. */
@@ -44,6 +49,7 @@ export const pageViews = classify(
     hour: NOT_PERSONAL,
     visitorKey: { personal: true, category: 'browsing_data', unit: 'analytics_day', protection: 'hashed' },
     visitorKeys: { personal: true, category: 'browsing_data', unit: 'analytics_day', protection: 'hashed' },
+    visitors: { personal: true, category: 'browsing_data', unit: 'analytics_day', protection: 'hashed' },
     kind: NOT_PERSONAL,
     path: NOT_PERSONAL,
     productId: NOT_PERSONAL,
