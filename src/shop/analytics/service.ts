@@ -86,16 +86,19 @@ export function visitorKey(salt: KeyedHash, site: string, clientAddress: string,
 
 export type DeviceClass = 'mobile' | 'tablet' | 'desktop' | 'bot' | 'unknown';
 
-/** Any word that makes a browser other than a desktop's: one reading of a desktop's user agent, not three. */
-const NOT_DESKTOP = /bot|crawl|spider|slurp|curl|wget|iPad|Tablet|Android|Mobi|iPhone/i;
+const BOT = /bot|crawl|spider|slurp|curl|wget/i;
+const TABLET = /iPad|Tablet|Android(?!.*Mobile)/i;
+const MOBILE = /Mobi|iPhone|Android/i;
+/** Any of the three: a desktop's user agent is read once, not three times. */
+const NOT_DESKTOP = new RegExp([BOT, TABLET, MOBILE].map((words) => words.source).join('|'), 'i');
 
 /** A coarse class from the user agent; the user agent itself is never kept. */
 export function deviceClass(userAgent: string | undefined): DeviceClass {
   if (!userAgent) return 'unknown';
   if (!NOT_DESKTOP.test(userAgent)) return 'desktop';
-  if (/bot|crawl|spider|slurp|curl|wget/i.test(userAgent)) return 'bot';
-  if (/iPad|Tablet|Android(?!.*Mobile)/i.test(userAgent)) return 'tablet';
-  if (/Mobi|iPhone|Android/i.test(userAgent)) return 'mobile';
+  if (BOT.test(userAgent)) return 'bot';
+  if (TABLET.test(userAgent)) return 'tablet';
+  if (MOBILE.test(userAgent)) return 'mobile';
   return 'desktop';
 }
 
@@ -253,11 +256,11 @@ export function createViewRecorder(ctx: AnalyticsContext, onError: (error: Error
   // requests, each view found the hash's code and data gone from the processor's caches, at three times the cost.
   let unkeyed: { view: View; at: Date }[] = [];
   function keyUnkeyed() {
-    const views = unkeyed;
+    const answered = unkeyed;
     unkeyed = [];
-    for (const { view, at } of views) key(view, at);
+    for (const { view, at } of answered) keyView(view, at);
   }
-  function key(view: View, at: Date) {
+  function keyView(view: View, at: Date) {
     // Once the day's salt is in memory a view waits for nothing.
     if (ctx.salts.held && isToday(ctx.salts, at.getTime())) return count(view, at, ctx.salts.held);
     const keyed = saltOfToday(ctx, at).then((salt) => count(view, at, salt)).catch(onError);
