@@ -101,6 +101,21 @@ function fieldByField(fieldNames: readonly string[], valid: Record<string, unkno
   ]);
 }
 
+/**
+ * A made-up parameter as the bytes a client could put in the address. A lone surrogate, which UTF-8 cannot carry (and
+ * `encodeURIComponent` refuses), goes as the three bytes it would take, an escape no UTF-8 decoder accepts.
+ */
+function escapedParam(made: string): string {
+  return made
+    .split(/([\ud800-\udfff])/u)
+    .map((part, i) => {
+      if (i % 2 === 0) return encodeURIComponent(part);
+      const unit = part.charCodeAt(0);
+      return [0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f)].map((byte) => `%${byte.toString(16).toUpperCase()}`).join('');
+    })
+    .join('');
+}
+
 /** The attack's request: parameters and query replaced, the body encoded as asked. */
 function attacked(base: { url: string }, pattern: string, attack: Attack): { url: string } {
   const [path, query] = base.url.split('?') as [string, string | undefined];
@@ -109,7 +124,7 @@ function attacked(base: { url: string }, pattern: string, attack: Attack): { url
   pattern.split('/').forEach((segment, i) => {
     if (!segment.startsWith(':')) return;
     const made = attack.params[param++];
-    if (made !== undefined) segments[i] = encodeURIComponent(made);
+    if (made !== undefined) segments[i] = escapedParam(made);
   });
   const search = new URLSearchParams(query);
   for (const [k, v] of Object.entries(attack.query ?? {})) search.set(k, v);
@@ -136,6 +151,7 @@ forEachDatabase('fuzzing every route', (kind) => {
   test('an address the router cannot read (bad escapes, an over-long parameter) gets the shop’s own error page or JSON', async () => {
     for (const [url, status] of [
       ['/products/%E0%A4%A', 400],
+      ['/products/%ED%A0%80', 400],
       [`/products/${'a'.repeat(500)}`, 414],
       ['/api/store/products/%E0%A4%A', 400],
       [`/api/store/orders/${'9'.repeat(500)}`, 414],
@@ -145,7 +161,7 @@ forEachDatabase('fuzzing every route', (kind) => {
       assert.match(String(response.headers['content-security-policy']), /script-src 'self'/, `${url}: the security headers`);
       if (url.startsWith('/api/')) assert.equal(typeof response.json().error.message, 'string', url);
       else assert.match(response.body, /<h1>(Please check your input|Address too long)<\/h1>/, url);
-      assert.ok(!response.body.includes('aaaaaaaaaa') && !response.body.includes('%E0'), `${url}: the address is not echoed`);
+      assert.ok(!response.body.includes('aaaaaaaaaa') && !/%E[0D]/.test(response.body), `${url}: the address is not echoed`);
     }
   });
 
